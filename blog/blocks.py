@@ -1,0 +1,427 @@
+"""
+The blocks an evidence-based article is made of.
+
+Each block has its own template under ``templates/blog/blocks/``, a preview value
+so editors see what it looks like in the block picker, and an API representation
+that an app can render without guessing (typed fields, no bare ids).
+"""
+
+import datetime
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.functional import cached_property
+from django.utils.text import slugify
+
+from wagtail import blocks
+from wagtail.images import get_image_model
+from wagtail.images.blocks import ImageChooserBlock
+from wagtail.rich_text import RichText
+
+INLINE_RICH_TEXT_FEATURES = ["bold", "italic", "link", "superscript", "subscript"]
+PARAGRAPH_RICH_TEXT_FEATURES = [
+    "bold",
+    "italic",
+    "link",
+    "document-link",
+    "ol",
+    "ul",
+    "superscript",
+    "subscript",
+]
+
+EARLIEST_STUDY_YEAR = 1900
+DOI_PATTERN = re.compile(r"^10\.\d{4,9}/\S+$")
+
+
+def latest_study_year():
+    """A study can be dated at most next year (accepted papers carry next year's volume)."""
+    return datetime.date.today().year + 1
+
+
+class HeadingValue(blocks.StructValue):
+    @cached_property
+    def anchor_id(self):
+        """Stable across edits of other blocks: derived from the text unless the editor set one."""
+        return self.get("anchor") or slugify(self.get("text", "")) or "section"
+
+
+class HeadingBlock(blocks.StructBlock):
+    text = blocks.CharBlock(max_length=200, help_text="The heading as readers see it.")
+    level = blocks.ChoiceBlock(
+        choices=[("h2", "Section (H2)"), ("h3", "Subsection (H3)")],
+        default="h2",
+        help_text="Sections appear in the table of contents; subsections are indented under them.",
+    )
+    anchor = blocks.CharBlock(
+        required=False,
+        max_length=80,
+        help_text=(
+            "Optional link target (#anchor). Left empty, it is made from the text; set it to keep "
+            "links working if you reword the heading."
+        ),
+    )
+
+    def clean(self, value):
+        value = super().clean(value)
+        anchor = value.get("anchor")
+        if anchor and slugify(anchor) != anchor:
+            raise blocks.StructBlockValidationError(
+                block_errors={
+                    "anchor": ValidationError(
+                        "Use lowercase letters, numbers and hyphens only, for example "
+                        f"“{slugify(anchor) or 'section-title'}”."
+                    )
+                }
+            )
+        return value
+
+    def get_api_representation(self, value, context=None):
+        return {"text": value["text"], "level": value["level"], "anchor": value.anchor_id}
+
+    class Meta:
+        icon = "title"
+        label = "Heading"
+        template = "blog/blocks/heading.html"
+        value_class = HeadingValue
+        form_classname = "struct-block heading-block"
+        description = "A section heading; H2 headings make up the table of contents."
+        preview_value = {"text": "How does dry needling work?", "level": "h2"}
+
+
+class ParagraphBlock(blocks.RichTextBlock):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("features", PARAGRAPH_RICH_TEXT_FEATURES)
+        super().__init__(**kwargs)
+
+    class Meta:
+        icon = "pilcrow"
+        label = "Paragraph"
+        template = "blog/blocks/paragraph.html"
+        description = "Body text: one or more paragraphs with links, emphasis and simple lists."
+        preview_value = RichText(
+            "<p>Dry needling is a technique performed by trained healthcare professionals, "
+            "including <b>physical therapists</b> and chiropractors.</p>"
+        )
+
+
+class QuoteBlock(blocks.StructBlock):
+    quote = blocks.TextBlock(help_text="The words quoted, without quotation marks.")
+    attribution = blocks.CharBlock(required=False, help_text="Who said or wrote it.")
+    source_url = blocks.URLBlock(required=False, help_text="Where the quote can be checked.")
+
+    class Meta:
+        icon = "openquote"
+        label = "Quote"
+        template = "blog/blocks/quote.html"
+        description = "A quotation set apart from the text, with who said it."
+        preview_value = {
+            "quote": "Further research is needed to determine the direct effects of dry needling.",
+            "attribution": "Evidence Notes editors",
+        }
+
+
+class CalloutBlock(blocks.StructBlock):
+    tone = blocks.ChoiceBlock(
+        choices=[
+            ("note", "Note"),
+            ("evidence", "Evidence caveat"),
+            ("tip", "Tip"),
+            ("warning", "Warning"),
+        ],
+        default="note",
+        help_text="Sets the colour and the label readers (and screen readers) see.",
+    )
+    title = blocks.CharBlock(required=False, max_length=120)
+    text = blocks.RichTextBlock(features=INLINE_RICH_TEXT_FEATURES + ["ul", "ol"])
+
+    def get_api_representation(self, value, context=None):
+        return {
+            "tone": value["tone"],
+            "title": value["title"],
+            "text": value["text"].source if value["text"] else "",
+        }
+
+    class Meta:
+        icon = "warning"
+        label = "Callout"
+        template = "blog/blocks/callout.html"
+        description = "A boxed note that stands out from the text: a caveat, a tip or a warning."
+        preview_value = {
+            "tone": "evidence",
+            "title": "What the evidence does not show yet",
+            "text": RichText("<p>No trial has measured cramp frequency directly.</p>"),
+        }
+
+
+class KeyPointBlock(blocks.StructBlock):
+    lead = blocks.CharBlock(
+        required=False,
+        max_length=120,
+        help_text="Optional bold lead term, for example “Dehydration and Electrolyte Imbalance”.",
+    )
+    text = blocks.RichTextBlock(features=INLINE_RICH_TEXT_FEATURES)
+
+    class Meta:
+        icon = "radio-full"
+        label = "Point"
+
+
+class KeyPointListBlock(blocks.StructBlock):
+    items = blocks.ListBlock(KeyPointBlock(), min_num=1, label="Points")
+
+    def get_api_representation(self, value, context=None):
+        return {
+            "items": [
+                {"lead": item["lead"], "text": item["text"].source if item["text"] else ""}
+                for item in value["items"]
+            ]
+        }
+
+    class Meta:
+        icon = "list-ul"
+        label = "Key-point list"
+        template = "blog/blocks/key_point_list.html"
+        description = "A bulleted list whose items start with a bold term: causes, risks, options."
+        preview_value = {
+            "items": [
+                {
+                    "lead": "Dehydration and Electrolyte Imbalance",
+                    "text": RichText("<p>A lack of adequate fluid intake can trigger cramps.</p>"),
+                },
+                {
+                    "lead": "Poor Circulation",
+                    "text": RichText("<p>Reduced blood flow can contribute to cramping.</p>"),
+                },
+            ]
+        }
+
+
+class NumberedPointBlock(blocks.StructBlock):
+    title = blocks.CharBlock(max_length=160, help_text="For example “Enhancing Blood Flow”.")
+    text = blocks.RichTextBlock(features=INLINE_RICH_TEXT_FEATURES)
+
+    class Meta:
+        icon = "order"
+        label = "Numbered point"
+
+
+class NumberedListBlock(blocks.StructBlock):
+    items = blocks.ListBlock(NumberedPointBlock(), min_num=1, label="Points, in order")
+
+    def get_api_representation(self, value, context=None):
+        return {
+            "items": [
+                {
+                    "number": number,
+                    "title": item["title"],
+                    "text": item["text"].source if item["text"] else "",
+                }
+                for number, item in enumerate(value["items"], start=1)
+            ]
+        }
+
+    class Meta:
+        icon = "list-ol"
+        label = "Numbered points"
+        template = "blog/blocks/numbered_list.html"
+        description = "An ordered list of titled points: mechanisms, steps or benefits."
+        preview_value = {
+            "items": [
+                {
+                    "title": "Triggering a Local Twitch Response",
+                    "text": RichText("<p>A reflex contraction that helps release tension.</p>"),
+                },
+                {
+                    "title": "Enhancing Blood Flow",
+                    "text": RichText("<p>Needling can promote vasodilation.</p>"),
+                },
+            ]
+        }
+
+
+class StudyCardValue(blocks.StructValue):
+    @property
+    def study_type_label(self):
+        if self.get("study_type") == "other":
+            return "Study"
+        return dict(StudyCardBlock.STUDY_TYPES).get(self.get("study_type"), "Study")
+
+    @property
+    def citation_url(self):
+        """The DOI resolver when a DOI is given (it outlives publisher URLs), else the link."""
+        if self.get("doi"):
+            return f"https://doi.org/{self['doi']}"
+        return self.get("link") or ""
+
+
+class StudyCardBlock(blocks.StructBlock):
+    STUDY_TYPES = [
+        ("systematic_review", "Systematic review"),
+        ("randomized_controlled_trial", "Randomized controlled trial"),
+        ("cohort_observational", "Cohort / observational study"),
+        ("other", "Other or unspecified study"),
+    ]
+
+    year = blocks.IntegerBlock(help_text="Year of publication.")
+    study_type = blocks.ChoiceBlock(choices=STUDY_TYPES, default="other")
+    journal = blocks.CharBlock(max_length=200, help_text="Where it was published.")
+    population = blocks.TextBlock(help_text="Who was studied, for example “Patients with …”.")
+    finding = blocks.TextBlock(help_text="What the study found, in plain words.")
+    relevance = blocks.TextBlock(
+        label="How it relates",
+        help_text=(
+            "How the study bears on this article's question, for example "
+            "“did not focus on cramps specifically”."
+        ),
+    )
+    link = blocks.URLBlock(required=False, help_text="Optional link to the paper.")
+    doi = blocks.CharBlock(
+        required=False,
+        max_length=200,
+        label="DOI",
+        help_text="Optional DOI, for example 10.2519/jospt.2021.0001 (without https://doi.org/).",
+    )
+
+    def clean(self, value):
+        errors = {}
+        try:
+            value = super().clean(value)
+        except blocks.StructBlockValidationError as error:
+            errors.update(error.block_errors)
+        try:
+            year = int(value.get("year"))
+        except (TypeError, ValueError):
+            year = None
+        if "year" not in errors and year is not None:
+            latest = latest_study_year()
+            if not EARLIEST_STUDY_YEAR <= year <= latest:
+                errors["year"] = ValidationError(
+                    f"Enter the year the study was published, between {EARLIEST_STUDY_YEAR} "
+                    f"and {latest}."
+                )
+        doi = (value.get("doi") or "").strip()
+        if "doi" not in errors and doi:
+            doi = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:)", "", doi, flags=re.IGNORECASE)
+            if not DOI_PATTERN.match(doi):
+                errors["doi"] = ValidationError(
+                    "A DOI starts with “10.” followed by a registrant code and a suffix, "
+                    "for example 10.2147/JPR.S123456."
+                )
+            else:
+                value["doi"] = doi
+        if errors:
+            raise blocks.StructBlockValidationError(block_errors=errors)
+        return value
+
+    def get_api_representation(self, value, context=None):
+        return {
+            "year": value["year"],
+            "study_type": value["study_type"],
+            "study_type_label": value.study_type_label,
+            "journal": value["journal"],
+            "population": value["population"],
+            "finding": value["finding"],
+            "relevance": value["relevance"],
+            "link": value.citation_url or None,
+            "doi": value["doi"] or None,
+        }
+
+    class Meta:
+        icon = "doc-full"
+        label = "Study card"
+        template = "blog/blocks/study_card.html"
+        value_class = StudyCardValue
+        description = (
+            "One piece of evidence: who was studied, what was found and how it bears on the "
+            "article's question."
+        )
+        preview_value = {
+            "year": 2020,
+            "study_type": "randomized_controlled_trial",
+            "journal": "Journal of Pain Research",
+            "population": "Adults with chronic neck and back pain",
+            "finding": "Reduced pain and muscle spasms after dry needling.",
+            "relevance": "Cramping was common in the group but not measured on its own.",
+        }
+
+
+class ArticleImageValue(blocks.StructValue):
+    @property
+    def credit_text(self):
+        image = self.get("image")
+        return self.get("credit") or (image.credit if image else "")
+
+    @property
+    def source(self):
+        image = self.get("image")
+        return self.get("source_url") or (image.source_url if image else "")
+
+    @property
+    def alt_text(self):
+        image = self.get("image")
+        if self.get("alt"):
+            return self["alt"]
+        return image.default_alt_text if image else ""
+
+
+class ArticleImageBlock(blocks.StructBlock):
+    RENDITIONS = {"small": "width-480", "medium": "width-800", "large": "width-1200"}
+
+    image = ImageChooserBlock()
+    alt = blocks.CharBlock(
+        required=False,
+        max_length=250,
+        label="Alt text",
+        help_text="What the image shows, for readers who cannot see it. Defaults to the image's.",
+    )
+    caption = blocks.CharBlock(required=False, max_length=250)
+    credit = blocks.CharBlock(
+        required=False, max_length=200, help_text="Leave empty to use the image's own credit."
+    )
+    source_url = blocks.URLBlock(
+        required=False, help_text="Leave empty to use the image's own source link."
+    )
+
+    def get_preview_value(self):
+        return self.normalize({"image": get_image_model().objects.order_by("pk").first()})
+
+    def get_api_representation(self, value, context=None):
+        image = value["image"]
+        renditions = {}
+        if image is not None:
+            for name, spec in self.RENDITIONS.items():
+                rendition = image.get_rendition(spec)
+                renditions[name] = {
+                    "url": rendition.url,
+                    "width": rendition.width,
+                    "height": rendition.height,
+                }
+        return {
+            "image_id": image.pk if image else None,
+            "alt": value.alt_text,
+            "caption": value["caption"],
+            "credit": value.credit_text,
+            "source_url": value.source or None,
+            "width": image.width if image else None,
+            "height": image.height if image else None,
+            "renditions": renditions,
+        }
+
+    class Meta:
+        icon = "image"
+        label = "Image"
+        template = "blog/blocks/image.html"
+        value_class = ArticleImageValue
+        description = "A figure with caption, and the credit and source the licence asks for."
+
+
+class ArticleBodyBlock(blocks.StreamBlock):
+    heading = HeadingBlock()
+    paragraph = ParagraphBlock()
+    key_points = KeyPointListBlock()
+    numbered_list = NumberedListBlock()
+    study_card = StudyCardBlock()
+    callout = CalloutBlock()
+    quote = QuoteBlock()
+    image = ArticleImageBlock()

@@ -1,0 +1,228 @@
+"""The blog's page types, its image model and its authors."""
+
+import math
+
+from django.conf import settings
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import models
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.api import APIField
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.fields import RichTextField, StreamField
+from wagtail.images.api.fields import ImageRenditionField
+from wagtail.images.models import AbstractImage, AbstractRendition, Image
+from wagtail.models import Page, PageManager
+from wagtail.query import PageQuerySet
+from wagtail.search import index
+
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from taggit.models import Tag, TaggedItemBase
+
+from .blocks import ArticleBodyBlock
+
+LISTING_IMAGE_SPEC = "fill-640x360"
+
+
+class ArticleImage(AbstractImage):
+    """Wagtail's image, plus the credit and source link that stock-photo licences ask for."""
+
+    credit = models.CharField(
+        max_length=255, blank=True, help_text="Who to credit, for example “Freepik”."
+    )
+    source_url = models.URLField(
+        max_length=1000, blank=True, help_text="Where the image comes from, linked in the credit."
+    )
+
+    admin_form_fields = Image.admin_form_fields + ("credit", "source_url")
+
+    class Meta(AbstractImage.Meta):
+        verbose_name = "image"
+        verbose_name_plural = "images"
+        permissions = [("choose_image", "Can choose image")]
+
+
+class ArticleImageRendition(AbstractRendition):
+    image = models.ForeignKey(ArticleImage, on_delete=models.CASCADE, related_name="renditions")
+
+    class Meta:
+        unique_together = (("image", "filter_spec", "focal_point_key"),)
+
+
+class Author(index.Indexed, models.Model):
+    """A person who writes or reviews posts; a snippet so one author serves many posts."""
+
+    name = models.CharField(max_length=120)
+    credentials = models.CharField(
+        max_length=160, blank=True, help_text="For example “PT, DPT” or “Sports physician”."
+    )
+    bio = models.TextField(blank=True)
+
+    panels = [FieldPanel("name"), FieldPanel("credentials"), FieldPanel("bio")]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+
+class BlogPostTag(TaggedItemBase):
+    content_object = ParentalKey(
+        "blog.BlogPostPage", related_name="tagged_items", on_delete=models.CASCADE
+    )
+
+
+class BlogPostQuerySet(PageQuerySet):
+    def for_listing(self):
+        """Live posts, newest first, with what a listing shows fetched in a fixed number of
+        queries (hero image and its listing rendition, tags), however many posts there are."""
+        return (
+            self.live()
+            .public()
+            .order_by("-date", "-pk")
+            .prefetch_related(
+                models.Prefetch(
+                    "hero_image",
+                    queryset=ArticleImage.objects.prefetch_renditions(LISTING_IMAGE_SPEC),
+                ),
+                "tags",
+            )
+        )
+
+
+BlogPostManager = PageManager.from_queryset(BlogPostQuerySet)
+
+
+class BlogIndexPage(RoutablePageMixin, Page):
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    search_fields = Page.search_fields + [index.SearchField("intro")]
+    api_fields = [APIField("intro")]
+
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["blog.BlogPostPage"]
+
+    class Meta:
+        verbose_name = "blog index"
+
+    def get_posts(self):
+        return BlogPostPage.objects.child_of(self).for_listing()
+
+    def paginate(self, request, posts):
+        paginator = Paginator(posts, settings.BLOG_POSTS_PER_PAGE)
+        try:
+            return paginator.page(request.GET.get("page", 1))
+        except PageNotAnInteger:
+            return paginator.page(1)
+        except EmptyPage as error:
+            raise Http404("That page of posts does not exist.") from error
+
+    @path("")
+    def post_list(self, request):
+        posts = self.get_posts()
+        tag = None
+        if request.GET.get("tag"):
+            tag = get_object_or_404(Tag, slug=request.GET["tag"])
+            posts = posts.filter(tags=tag)
+        return self.render(
+            request, context_overrides={"posts": self.paginate(request, posts), "tag": tag}
+        )
+
+    @path("tags/<slug:tag_slug>/", name="tag")
+    def tag_list(self, request, tag_slug):
+        tag = get_object_or_404(Tag, slug=tag_slug)
+        posts = self.get_posts().filter(tags=tag)
+        return self.render(
+            request,
+            context_overrides={"posts": self.paginate(request, posts), "tag": tag},
+            template="blog/tag_index_page.html",
+        )
+
+
+class BlogPostPage(Page):
+    date = models.DateField("Published on", default=timezone.localdate)
+    intro = models.TextField(
+        max_length=600,
+        help_text="One or two sentences: shown under the title, on listings, in feeds and search.",
+    )
+    hero_image = models.ForeignKey(
+        ArticleImage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Shown at the top of the post and on listings; its credit is printed under it.",
+    )
+    body = StreamField(ArticleBodyBlock(), blank=True)
+    tags = ClusterTaggableManager(through=BlogPostTag, blank=True)
+    authors = ParentalManyToManyField(Author, blank=True, related_name="posts")
+    comments_enabled = models.BooleanField(
+        "Comments open",
+        default=True,
+        help_text="Untick to close the discussion; existing comments stay visible.",
+    )
+
+    objects = BlogPostManager()
+
+    content_panels = Page.content_panels + [
+        MultiFieldPanel(
+            [FieldPanel("date"), FieldPanel("authors"), FieldPanel("tags")],
+            heading="About the post",
+        ),
+        FieldPanel("intro"),
+        FieldPanel("hero_image"),
+        FieldPanel("body"),
+    ]
+    settings_panels = Page.settings_panels + [FieldPanel("comments_enabled")]
+
+    search_fields = Page.search_fields + [
+        index.SearchField("intro"),
+        index.SearchField("body"),
+        index.RelatedFields("tags", [index.SearchField("name")]),
+        index.FilterField("date"),
+    ]
+
+    api_fields = [
+        APIField("date"),
+        APIField("intro"),
+        APIField("tags"),
+        APIField("hero_image"),
+        APIField(
+            "hero_image_rendition",
+            serializer=ImageRenditionField("fill-1200x630", source="hero_image"),
+        ),
+        APIField("comments_enabled"),
+        APIField("body"),
+    ]
+
+    parent_page_types = ["blog.BlogIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = "blog post"
+
+    @cached_property
+    def table_of_contents(self):
+        """The post's H2 headings, as (text, anchor) pairs for the contents box."""
+        return [
+            (block.value["text"], block.value.anchor_id)
+            for block in self.body
+            if block.block_type == "heading" and block.value["level"] == "h2"
+        ]
+
+    @cached_property
+    def word_count(self):
+        texts = [self.title, self.intro] + self.body.stream_block.get_searchable_content(self.body)
+        return sum(len(text.split()) for text in texts)
+
+    @property
+    def reading_time_minutes(self):
+        return max(1, math.ceil(self.word_count / settings.BLOG_WORDS_PER_MINUTE))

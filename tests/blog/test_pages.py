@@ -1,0 +1,102 @@
+"""What a reader sees on the home page, the blog index, tag pages and error pages."""
+
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+import pytest
+from bs4 import BeautifulSoup
+
+
+def titles(response):
+    html = BeautifulSoup(response.content, "html.parser")
+    return [a.text for a in html.select(".post-card__title a")]
+
+
+def test_home_page_lists_the_latest_posts(seed_post, make_posts, client):
+    make_posts(7)
+    response = client.get("/")
+    assert response.status_code == 200
+    shown = titles(response)
+    assert len(shown) == 6
+    assert shown[0] == "Generated post 7"
+
+
+def test_index_is_newest_first_and_paginated(seed_post, make_posts, client, settings):
+    settings.BLOG_POSTS_PER_PAGE = 5
+    make_posts(6)
+    first = client.get("/blog/")
+    assert titles(first) == [f"Generated post {n}" for n in (6, 5, 4, 3, 2)]
+    second = client.get("/blog/?page=2")
+    assert titles(second) == ["Generated post 1", seed_post.title]
+    assert 'rel="prev"' in second.content.decode()
+    assert client.get("/blog/?page=9").status_code == 404
+    assert titles(client.get("/blog/?page=abc")) == titles(first)
+
+
+def test_tag_filter_and_tag_page(seed_post, make_posts, client):
+    make_posts(2, tags=["nutrition"])
+    assert titles(client.get("/blog/?tag=nutrition")) == ["Generated post 2", "Generated post 1"]
+    response = client.get("/blog/tags/dry-needling/")
+    assert response.status_code == 200
+    assert titles(response) == [seed_post.title]
+    assert "Posts tagged “dry needling”" in response.content.decode()
+    assert client.get("/blog/tags/no-such-tag/").status_code == 404
+    assert client.get("/blog/?tag=no-such-tag").status_code == 404
+
+
+def test_drafts_are_not_listed(seed_post, make_posts, client):
+    (draft,) = make_posts(1)
+    draft.unpublish()
+    assert "Generated post 1" not in titles(client.get("/blog/"))
+    assert client.get(draft.url).status_code == 404
+
+
+def test_404_page_is_ours(db, client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+@override_settings(DEBUG=False)
+def test_500_page_is_ours(db, client, seed_post, monkeypatch):
+    from blog.models import BlogPostPage
+
+    def explode(self, request, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(BlogPostPage, "get_context", explode)
+    client.raise_request_exception = False
+    response = client.get(seed_post.url)
+    assert response.status_code == 500
+    assert "Something went wrong" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/", "/blog/", "/blog/tags/dry-needling/"])
+def test_listings_use_a_fixed_number_of_queries(
+    url, seed_post, make_posts, client, django_assert_max_num_queries, settings
+):
+    settings.BLOG_POSTS_PER_PAGE = 50
+    make_posts(50, tags=["dry needling"])
+    client.get(url)  # renditions are generated on the first view
+    with django_assert_max_num_queries(12):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert len(titles(response)) >= 6
+
+
+def test_post_page_queries_do_not_grow_with_blocks(
+    seed_post, make_posts, client, django_assert_max_num_queries
+):
+    client.get(seed_post.url)
+    with CaptureQueriesContext(connection) as seed_queries:
+        client.get(seed_post.url)
+    seed_query_count = len(seed_queries)
+    assert seed_query_count <= 14
+    body = list(seed_post.body.raw_data) * 6
+    seed_post.body = body
+    seed_post.save_revision().publish()
+    client.get(seed_post.url)
+    with django_assert_max_num_queries(seed_query_count):
+        response = client.get(seed_post.url)
+    assert response.content.decode().count('class="study-card"') == 18

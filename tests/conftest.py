@@ -1,0 +1,84 @@
+import datetime
+
+from wagtail.models import Site
+
+import pytest
+
+from blog.models import BlogIndexPage, BlogPostPage
+from blog.seed import load_seed_content
+
+
+@pytest.fixture
+def seed_post(db):
+    """The seed article, loaded the way `make run` loads it."""
+    load_seed_content()
+    return BlogPostPage.objects.get(slug="dry-needling-chronic-muscle-cramping")
+
+
+@pytest.fixture
+def blog_index(seed_post):
+    return BlogIndexPage.objects.get()
+
+
+@pytest.fixture
+def site(seed_post):
+    return Site.objects.get(is_default_site=True)
+
+
+def build_post(index, number, **fields):
+    """A small but complete post: a heading, a paragraph, a key-point list and a study card."""
+    defaults = {
+        "title": f"Generated post {number}",
+        "slug": f"generated-post-{number}",
+        "date": datetime.date(2025, 6, 1) + datetime.timedelta(days=number),
+        "intro": f"Intro of generated post {number}.",
+        "body": [
+            ("heading", {"text": f"Section {number}", "level": "h2", "anchor": ""}),
+            ("paragraph", f"<p>Paragraph of post {number}.</p>"),
+            (
+                "key_points",
+                {"items": [{"lead": "Lead", "text": "<p>Point text.</p>"}]},
+            ),
+            (
+                "study_card",
+                {
+                    "year": 2020,
+                    "study_type": "other",
+                    "journal": "Journal of Tests",
+                    "population": "Adults",
+                    "finding": "Something.",
+                    "relevance": "Somewhat.",
+                    "link": "",
+                    "doi": "",
+                },
+            ),
+        ],
+    }
+    defaults.update(fields)
+    tags = defaults.pop("tags", [])
+    post = index.add_child(instance=BlogPostPage(**defaults))
+    if tags:
+        post.tags.set(tags)
+    post.save_revision().publish()
+    return post
+
+
+@pytest.fixture
+def make_posts(blog_index):
+    def make(count, start=1, **fields):
+        return [build_post(blog_index, number, **fields) for number in range(start, start + count)]
+
+    return make
+
+
+@pytest.fixture
+def admin_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("editor-admin", "admin@example.com", "pw")
+    client.force_login(user)
+    return client
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests need their own database transactions; keep them last so the fast suite
+    reports first."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
