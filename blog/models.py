@@ -25,6 +25,8 @@ from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import Tag, TaggedItemBase
 
 from .blocks import ArticleBodyBlock
+from .comments.models import approved_count_subquery
+from .comments.section import comment_section
 
 LISTING_IMAGE_SPEC = "fill-640x360"
 
@@ -86,6 +88,7 @@ class BlogPostQuerySet(PageQuerySet):
         return (
             self.live()
             .public()
+            .annotate(comment_count=approved_count_subquery())
             .order_by("-date", "-pk")
             .prefetch_related(
                 models.Prefetch(
@@ -208,6 +211,11 @@ class BlogPostPage(Page):
 
     class Meta:
         verbose_name = "blog post"
+
+    def get_context(self, request, *args, comment_form=None, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context.update(comment_section(request, self, form=comment_form))
+        return context
 
     @cached_property
     def table_of_contents(self):

@@ -8,10 +8,15 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from search import views as search_views
 
+from .api import api_v2, api_v3
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
+    path("api/v2/", api_v2.urls),
+    path("api/v3/", api_v3.urls),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", search_views.search, name="search"),
+    path("comments/", include("blog.comments.urls")),
     path("sitemap.xml", sitemap, name="sitemap"),
 ]
 

@@ -26,14 +26,18 @@ def env_list(name, default=""):
 
 
 INSTALLED_APPS = [
+    "cms",
     "home",
     "blog",
+    "blog.comments",
     "search",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
+    "wagtail.api.v2",
+    "wagtail.api.v3",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -47,6 +51,8 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "django_tasks",
+    "rest_framework",
+    "corsheaders",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -58,7 +64,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "cms.api_cache.APICacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -194,6 +202,31 @@ WAGTAILSEARCH_BACKENDS = {
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 
+# Headless API (/api/v2/, /api/v3/): rich text as front-end HTML with links resolved,
+# browsers on the origins listed in CORS_ALLOWED_ORIGINS may call it, and anonymous GETs
+# carry an ETag and may be cached for API_CACHE_MAX_AGE seconds.
+WAGTAILAPI_RICH_TEXT_FORMAT = "html"
+WAGTAILAPI_LIMIT_MAX = 50
+WAGTAILAPI_BASE_URL = os.environ.get("WAGTAILAPI_BASE_URL", WAGTAILADMIN_BASE_URL)
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "if-none-match"]
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
+API_CACHE_MAX_AGE = int(os.environ.get("API_CACHE_MAX_AGE", "60"))
+
 # Blog
 BLOG_POSTS_PER_PAGE = 10
 BLOG_WORDS_PER_MINUTE = 230
+
+# Comments. The rules administrators tune day to day (approval policy, word lists, link
+# limit, closing after N days) live in the admin under Settings → Comment rules; these
+# are the limits that shape the service itself.
+COMMENTS_MAX_DEPTH = 5
+COMMENTS_MAX_LENGTH = 5000
+COMMENTS_MIN_SECONDS_TO_POST = 3
+COMMENTS_FLOOD_SECONDS = 15
+COMMENTS_THREADS_PER_PAGE = 50
+COMMENTS_IP_RETENTION_DAYS = 30
+# Benchmarks post thousands of comments from one address; they switch the flood and
+# timing rules off with COMMENTS_RATE_LIMITS=off. Never do that on a public site.
+COMMENTS_RATE_LIMITS_ENABLED = env_bool("COMMENTS_RATE_LIMITS", True)

@@ -1,0 +1,234 @@
+"""
+Reader comments and the moderation settings administrators edit in the Wagtail admin.
+
+A comment keeps what the reader typed (``body``, for moderators) and the HTML made
+from it once, at write time (``body_html``), so no page view ever sanitizes again.
+``thread_path`` is a materialised path of zero-padded ids, so one ``ORDER BY`` gives
+a whole post's thread in reading order (each reply under its parent, oldest first).
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
+from wagtail.search import index
+
+PATH_SEGMENT_WIDTH = 10
+
+
+def new_unsubscribe_token():
+    return secrets.token_urlsafe(24)
+
+
+class CommentQuerySet(models.QuerySet):
+    def approved(self):
+        return self.filter(status=Comment.Status.APPROVED)
+
+    def pending(self):
+        return self.filter(status=Comment.Status.PENDING)
+
+    def in_thread_order(self):
+        return self.order_by("thread_path")
+
+
+class Comment(index.Indexed, models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        APPROVED = "approved", "Approved"
+        SPAM = "spam", "Spam"
+        TRASH = "trash", "Trash"
+
+    post = models.ForeignKey("blog.BlogPostPage", on_delete=models.CASCADE, related_name="comments")
+    # RESTRICT: a comment with replies cannot be deleted on its own (it is trashed and
+    # shown as a tombstone instead), but deleting the whole post still removes the thread.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="replies"
+    )
+    depth = models.PositiveSmallIntegerField(
+        default=0, editable=False, help_text="0 for a comment on the post, 1 for a reply, …"
+    )
+    thread_path = models.CharField(max_length=255, blank=True, editable=False, db_index=True)
+
+    author_name = models.CharField("name", max_length=100)
+    author_email = models.EmailField("email", max_length=254)
+    author_url = models.URLField("website", max_length=500, blank=True)
+    body = models.TextField("comment as submitted")
+    body_html = models.TextField("sanitized comment", editable=False)
+
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    reason = models.CharField(
+        max_length=255, blank=True, help_text="Why the rules gave this comment its status."
+    )
+    status_before_removal = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        blank=True,
+        editable=False,
+        help_text="What “restore” returns a spammed or trashed comment to.",
+    )
+    fingerprint = models.CharField(
+        max_length=64,
+        unique=True,
+        editable=False,
+        help_text="Post, author and text hashed: the database itself refuses a duplicate.",
+    )
+
+    ip_address = models.GenericIPAddressField("IP address", null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    notify_replies = models.BooleanField("notify me of replies", default=False)
+    reply_notice_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the parent's author was told about this reply (only ever once).",
+    )
+    unsubscribe_token = models.CharField(
+        max_length=64, unique=True, default=new_unsubscribe_token, editable=False
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="comments",
+        help_text="Set when a signed-in editor wrote the comment.",
+    )
+    is_staff_reply = models.BooleanField("staff", default=False)
+
+    objects = CommentQuerySet.as_manager()
+
+    search_fields = [
+        index.SearchField("author_name"),
+        index.SearchField("author_email"),
+        index.SearchField("body"),
+        index.FilterField("status"),
+        index.FilterField("post_id"),
+        index.FilterField("created_at"),
+        index.FilterField("reason"),
+    ]
+
+    class Meta:
+        ordering = ["-created_at"]
+        permissions = [("moderate_comment", "Can moderate comments")]
+        indexes = [
+            models.Index(fields=["post", "status", "thread_path"], name="comment_thread_idx"),
+            models.Index(fields=["author_email", "status"], name="comment_author_idx"),
+            models.Index(fields=["ip_address", "created_at"], name="comment_ip_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.author_name} on “{self.post.title}”"
+
+    @property
+    def is_public(self):
+        return self.status == self.Status.APPROVED
+
+    @property
+    def anchor(self):
+        return f"comment-{self.pk}"
+
+    def set_thread_position(self):
+        """Called once the row has an id: a reply's path extends its parent's."""
+        segment = str(self.pk).zfill(PATH_SEGMENT_WIDTH)
+        if self.parent_id:
+            self.depth = self.parent.depth + 1
+            self.thread_path = f"{self.parent.thread_path}/{segment}"
+        else:
+            self.depth = 0
+            self.thread_path = segment
+
+
+def approved_comment_counts(post_ids):
+    """Approved comments per post, for many posts in one query."""
+    rows = (
+        Comment.objects.approved()
+        .filter(post_id__in=post_ids)
+        .values("post_id")
+        .annotate(count=Count("id"))
+    )
+    counts = dict.fromkeys(post_ids, 0)
+    counts.update({row["post_id"]: row["count"] for row in rows})
+    return counts
+
+
+def approved_count_subquery(post_ref="pk"):
+    """An annotation of a post's approved comments, for listings that show counts."""
+    counts = (
+        Comment.objects.approved()
+        .filter(post_id=OuterRef(post_ref))
+        .order_by()
+        .values("post_id")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return Coalesce(Subquery(counts, output_field=models.IntegerField()), Value(0))
+
+
+@register_setting(icon="comment")
+class CommentSettings(BaseGenericSetting):
+    """The discussion rules, editable by administrators under Settings → Comment rules."""
+
+    class ApprovalPolicy(models.TextChoices):
+        HOLD_ALL = "hold_all", "Hold every comment for approval"
+        TRUST_KNOWN = "trust_known", "Publish at once if the email already has an approved comment"
+
+    approval_policy = models.CharField(
+        max_length=20, choices=ApprovalPolicy.choices, default=ApprovalPolicy.TRUST_KNOWN
+    )
+    link_limit = models.PositiveSmallIntegerField(
+        default=2, help_text="Hold a comment for moderation if it has this many links or more."
+    )
+    moderation_words = models.TextField(
+        blank=True,
+        help_text=(
+            "One word or phrase per line. A comment containing one (in its name, email, website, "
+            "text, IP address or browser) is held for moderation."
+        ),
+    )
+    blocked_words = models.TextField(
+        blank=True,
+        help_text="One word or phrase per line. A comment containing one goes straight to spam.",
+    )
+    close_after_days = models.PositiveIntegerField(
+        default=0,
+        help_text="Close comments on posts older than this many days. 0 keeps them open.",
+    )
+    notify_moderators = models.BooleanField(
+        default=True, help_text="Email moderators about each comment held for moderation."
+    )
+
+    panels = [
+        FieldPanel("approval_policy"),
+        MultiFieldPanel(
+            [FieldPanel("link_limit"), FieldPanel("moderation_words"), FieldPanel("blocked_words")],
+            heading="Hold or reject",
+        ),
+        FieldPanel("close_after_days"),
+        FieldPanel("notify_moderators"),
+    ]
+
+    class Meta:
+        verbose_name = "comment rules"
+
+    @staticmethod
+    def word_list(text):
+        return [line.strip().lower() for line in text.splitlines() if line.strip()]

@@ -1,0 +1,118 @@
+"""
+Email about comments, sent off the request path through Django's tasks API.
+
+Moderators hear about each held comment. A reader who asked to be notified hears about
+each approved reply to their comment, once, never before a moderator approved it, with
+a one-click unsubscribe link (and the List-Unsubscribe headers mail clients use).
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.mail import EmailMessage, send_mass_mail
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+
+from django_tasks import task
+
+from .models import Comment
+
+MODERATE_PERMISSION = ("comments", "moderate_comment")
+
+
+def comment_held(comment_id):
+    send_held_comment_notice.enqueue(comment_id)
+
+
+def comment_published(comment_id):
+    send_reply_notice.enqueue(comment_id)
+
+
+def moderator_emails():
+    """Active users who may moderate comments (directly, through a group, or as superusers)."""
+    app_label, codename = MODERATE_PERMISSION
+    permission = Permission.objects.filter(
+        codename=codename, content_type__app_label=app_label
+    ).first()
+    holders = Q(is_superuser=True)
+    if permission is not None:
+        holders |= Q(user_permissions=permission) | Q(groups__permissions=permission)
+    users = get_user_model().objects.filter(holders, is_active=True).exclude(email="")
+    return sorted(set(users.values_list("email", flat=True)))
+
+
+def plain_text(comment):
+    return strip_tags(comment.body_html.replace("</p>", "\n\n").replace("<br>", "\n")).strip()
+
+
+def admin_url(comment):
+    try:
+        path = reverse("wagtailsnippets_comments_comment:inspect", args=[comment.pk])
+    except NoReverseMatch:
+        path = reverse("wagtailadmin_home")
+    return settings.WAGTAILADMIN_BASE_URL.rstrip("/") + path
+
+
+def site_url(post, path):
+    root = post.get_site().root_url if post.get_site() else settings.WAGTAILADMIN_BASE_URL
+    return root.rstrip("/") + path
+
+
+@task()
+def send_held_comment_notice(comment_id):
+    comment = Comment.objects.select_related("post").filter(pk=comment_id).first()
+    if comment is None or comment.status != Comment.Status.PENDING:
+        return 0
+    recipients = moderator_emails()
+    if not recipients:
+        return 0
+    subject = f"Comment awaiting moderation on “{Truncator(comment.post.title).chars(60)}”"
+    body = render_to_string(
+        "blog/comments/email/held_comment.txt",
+        {"comment": comment, "text": plain_text(comment), "review_url": admin_url(comment)},
+    )
+    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [email]) for email in recipients]
+    return send_mass_mail(messages, fail_silently=False)
+
+
+@task()
+def send_reply_notice(comment_id):
+    reply = Comment.objects.select_related("post", "parent").filter(pk=comment_id).first()
+    if reply is None or reply.status != Comment.Status.APPROVED or reply.parent is None:
+        return 0
+    parent = reply.parent
+    if not parent.notify_replies or parent.author_email.lower() == reply.author_email.lower():
+        return 0
+    # Claim the notice first, so a reply approved twice (or by two workers) mails once.
+    claimed = Comment.objects.filter(pk=reply.pk, reply_notice_sent_at__isnull=True).update(
+        reply_notice_sent_at=timezone.now()
+    )
+    if not claimed:
+        return 0
+    unsubscribe_url = site_url(
+        reply.post, reverse("comments:unsubscribe", args=[parent.unsubscribe_token])
+    )
+    message = EmailMessage(
+        subject=f"{reply.author_name} replied to your comment on “{reply.post.title}”",
+        body=render_to_string(
+            "blog/comments/email/reply_notice.txt",
+            {
+                "reply": reply,
+                "parent": parent,
+                "text": plain_text(reply),
+                "reply_url": site_url(reply.post, f"{reply.post.url}#{reply.anchor}"),
+                "unsubscribe_url": unsubscribe_url,
+            },
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[parent.author_email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    return message.send()

@@ -1,0 +1,178 @@
+"""
+The rules that decide what happens to a comment: refused outright (closed, duplicate,
+flood), or stored as approved, pending or spam with the reason recorded on it.
+
+The reader form and the API both go through ``blog.comments.submission``, which calls
+these, so a rule has exactly one implementation.
+"""
+
+import datetime
+import hashlib
+import math
+import re
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from .models import Comment, CommentSettings
+from .sanitize import count_links
+
+
+class CommentRefused(Exception):
+    """A comment that is not stored at all; ``status_code`` is what HTTP callers answer."""
+
+    status_code = 400
+    code = "refused"
+
+    def __init__(self, message, retry_after=None):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class CommentsClosed(CommentRefused):
+    status_code = 403
+    code = "comments_closed"
+
+
+class DuplicateComment(CommentRefused):
+    status_code = 409
+    code = "duplicate"
+
+
+class FloodLimited(CommentRefused):
+    status_code = 429
+    code = "too_many_comments"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    reason: str
+
+
+def closed_reason(post, rules=None):
+    """Why comments on this post are closed, or None when they are open."""
+    if not post.comments_enabled:
+        return "Comments are closed on this post."
+    rules = rules or CommentSettings.load()
+    if rules.close_after_days:
+        closes_on = post.date + datetime.timedelta(days=rules.close_after_days)
+        if timezone.localdate() >= closes_on:
+            return (
+                f"Comments are closed: they close {rules.close_after_days} days after a post "
+                "is published."
+            )
+    return None
+
+
+def ensure_open(post, rules=None):
+    reason = closed_reason(post, rules)
+    if reason:
+        raise CommentsClosed(reason)
+
+
+def normalised_text(text):
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def fingerprint(post_id, email, body):
+    """Same post, same author, same words (ignoring case and spacing) means a duplicate."""
+    material = f"{post_id}\n{email.strip().lower()}\n{normalised_text(body)}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def ensure_not_duplicate(post, email, body):
+    if Comment.objects.filter(fingerprint=fingerprint(post.pk, email, body)).exists():
+        raise DuplicateComment(duplicate_message())
+
+
+def duplicate_message():
+    return "You have already posted this comment here. It is stored once; no need to send it again."
+
+
+def ensure_not_flooding(ip_address, email):
+    """One comment per COMMENTS_FLOOD_SECONDS per IP address and per email.
+
+    ``cache.add`` is atomic in Redis and in the local-memory cache, so two workers
+    racing for the same slot cannot both win.
+    """
+    if not settings.COMMENTS_RATE_LIMITS_ENABLED:
+        return
+    window = settings.COMMENTS_FLOOD_SECONDS
+    now = time.time()
+    keys = [f"comments:flood:email:{hashlib.sha256(email.lower().encode()).hexdigest()}"]
+    if ip_address:
+        keys.append(f"comments:flood:ip:{ip_address}")
+    taken = []
+    for key in keys:
+        if cache.add(key, now + window, timeout=window):
+            taken.append(key)
+            continue
+        for claimed in taken:
+            cache.delete(claimed)
+        expires_at = cache.get(key) or now + window
+        retry_after = max(1, math.ceil(expires_at - now))
+        raise FloodLimited(
+            f"You are commenting too quickly. Please wait {retry_after} seconds and try again.",
+            retry_after=retry_after,
+        )
+
+
+def _matching_word(words, candidate):
+    fields = {
+        "name": candidate.author_name,
+        "email": candidate.author_email,
+        "website": candidate.author_url,
+        "text": candidate.body,
+        "IP address": candidate.ip_address or "",
+        "browser": candidate.user_agent,
+    }
+    for word in words:
+        for field, value in fields.items():
+            if word in (value or "").lower():
+                return word, field
+    return None
+
+
+def decide(candidate, *, rules=None, bot_reason=None, by_moderator=False):
+    """The status a new comment gets, and why. ``candidate`` is an unsaved Comment."""
+    rules = rules or CommentSettings.load()
+    if bot_reason:
+        return Verdict(Comment.Status.SPAM, bot_reason)
+
+    blocked = _matching_word(CommentSettings.word_list(rules.blocked_words), candidate)
+    if blocked:
+        return Verdict(
+            Comment.Status.SPAM, f"Contains the blocked word “{blocked[0]}” ({blocked[1]})"
+        )
+
+    if by_moderator:
+        return Verdict(Comment.Status.APPROVED, "Written by a moderator")
+
+    links = count_links(candidate.body)
+    if rules.link_limit and links >= rules.link_limit:
+        return Verdict(
+            Comment.Status.PENDING, f"Has {links} links (held at {rules.link_limit} or more)"
+        )
+
+    held_for = _matching_word(CommentSettings.word_list(rules.moderation_words), candidate)
+    if held_for:
+        return Verdict(
+            Comment.Status.PENDING, f"Contains the moderation word “{held_for[0]}” ({held_for[1]})"
+        )
+
+    if rules.approval_policy == CommentSettings.ApprovalPolicy.HOLD_ALL:
+        return Verdict(Comment.Status.PENDING, "Every comment is held for approval")
+
+    known = (
+        Comment.objects.approved()
+        .filter(author_email__iexact=candidate.author_email.strip())
+        .exists()
+    )
+    if known:
+        return Verdict(Comment.Status.APPROVED, "This email already has an approved comment")
+    return Verdict(Comment.Status.PENDING, "First comment from this email")

@@ -1,0 +1,50 @@
+"""What the post page shows under the article: the thread, the reader's own held
+comments, and the form (or "Comments are closed.")."""
+
+from .forms import CommentForm
+from .models import Comment
+from .rules import closed_reason
+from .threads import render_thread
+
+AWAITING_SESSION_KEY = "comments_awaiting_moderation"
+
+
+def _positive_int(value, default=None):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number > 0 else default
+
+
+def comment_section(request, post, form=None):
+    thread = render_thread(post, _positive_int(request.GET.get("cpage"), 1))
+    context = {
+        "comment_thread": thread,
+        "comments_closed_reason": closed_reason(post),
+        "awaiting_comments": [],
+        "reply_to": None,
+    }
+    awaiting_ids = (
+        request.session.get(AWAITING_SESSION_KEY) if hasattr(request, "session") else None
+    )
+    if awaiting_ids:
+        context["awaiting_comments"] = list(
+            Comment.objects.pending().filter(post_id=post.pk, pk__in=awaiting_ids).order_by("pk")
+        )
+    if context["comments_closed_reason"]:
+        return context
+
+    reply_to_id = _positive_int(request.GET.get("replytocom"))
+    if form is None:
+        form = CommentForm(post=post, initial={"parent": reply_to_id} if reply_to_id else None)
+    parent_id = _positive_int(form["parent"].value())
+    if parent_id:
+        context["reply_to"] = (
+            Comment.objects.approved()
+            .filter(pk=parent_id, post_id=post.pk)
+            .only("author_name")
+            .first()
+        )
+    context["comment_form"] = form
+    return context

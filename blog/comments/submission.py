@@ -1,0 +1,92 @@
+"""
+Posting a comment: the one path every comment takes, from the reader form and the API.
+
+Order matters: a closed post refuses before anything else; then the form validates
+(field errors, kept with what the reader typed); then duplicates and flooding are
+refused; only then is the comment sanitized, judged by the rules and stored.
+"""
+
+from django.db import IntegrityError, transaction
+
+from .forms import CommentForm
+from .models import Comment, CommentSettings
+from .notify import comment_held, comment_published
+from .rules import (
+    DuplicateComment,
+    decide,
+    duplicate_message,
+    ensure_not_duplicate,
+    ensure_not_flooding,
+    ensure_open,
+    fingerprint,
+)
+from .sanitize import sanitize_comment
+from .threads import bump_thread_version
+
+
+class CommentInvalid(Exception):
+    """The submission has field errors; ``form`` holds them and the reader's input."""
+
+    def __init__(self, form):
+        super().__init__("The comment has errors.")
+        self.form = form
+
+
+def can_moderate(user):
+    return bool(user and user.is_authenticated and user.has_perm("comments.moderate_comment"))
+
+
+def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
+    """Validate, judge and store a comment; returns the saved Comment.
+
+    Raises ``CommentInvalid`` for field errors and a ``CommentRefused`` subclass
+    (closed, duplicate, flooding) when nothing may be stored.
+    """
+    rules = CommentSettings.load()
+    ensure_open(post, rules)
+
+    form = CommentForm(data, post=post)
+    if not form.is_valid():
+        raise CommentInvalid(form)
+
+    comment = form.save(commit=False)
+    comment.post = post
+    comment.parent = form.cleaned_data["parent"]
+    comment.ip_address = ip_address
+    comment.user_agent = (user_agent or "")[:500]
+    comment.fingerprint = fingerprint(post.pk, comment.author_email, comment.body)
+    by_moderator = can_moderate(user)
+    if by_moderator:
+        comment.user = user
+        comment.is_staff_reply = True
+
+    ensure_not_duplicate(post, comment.author_email, comment.body)
+    if not by_moderator:
+        ensure_not_flooding(ip_address, comment.author_email)
+
+    comment.body_html = sanitize_comment(comment.body)
+    verdict = decide(
+        comment,
+        rules=rules,
+        bot_reason=None if by_moderator else form.bot_reason,
+        by_moderator=by_moderator,
+    )
+    comment.status = verdict.status
+    comment.reason = verdict.reason
+
+    try:
+        with transaction.atomic():
+            comment.save()
+            comment.set_thread_position()
+            comment.save(update_fields=["depth", "thread_path"])
+    except IntegrityError as error:
+        if Comment.objects.filter(fingerprint=comment.fingerprint).exists():
+            raise DuplicateComment(duplicate_message()) from error
+        raise
+
+    if comment.status == Comment.Status.APPROVED:
+        transaction.on_commit(lambda: bump_thread_version(post.pk))
+        transaction.on_commit(lambda: comment_published(comment.pk))
+    elif comment.status == Comment.Status.PENDING and rules.notify_moderators:
+        transaction.on_commit(lambda: comment_held(comment.pk))
+    return comment

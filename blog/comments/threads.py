@@ -1,0 +1,127 @@
+"""
+A post's discussion as readers see it: approved comments in thread order, tombstones
+where a removed comment still has visible replies, paginated by top-level thread, and
+rendered once per change.
+
+The rendered HTML is cached under a key that includes a per-post version number. Any
+change that affects what readers see (a comment published, moderated or erased) bumps
+the version, so stale HTML is never served again and never needs to be found and
+deleted.
+"""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.template.loader import render_to_string
+
+from .models import Comment
+
+THREAD_CACHE_SECONDS = 60 * 60 * 24
+PUBLIC_FIELDS = (
+    "id",
+    "post_id",
+    "parent_id",
+    "depth",
+    "thread_path",
+    "author_name",
+    "author_url",
+    "body_html",
+    "status",
+    "created_at",
+    "is_staff_reply",
+)
+
+
+def _version_key(post_id):
+    return f"comments:thread-version:{post_id}"
+
+
+def thread_version(post_id):
+    version = cache.get(_version_key(post_id))
+    if version is None:
+        cache.add(_version_key(post_id), 1, timeout=None)
+        version = cache.get(_version_key(post_id), 1)
+    return version
+
+
+def bump_thread_version(post_id):
+    try:
+        cache.incr(_version_key(post_id))
+    except ValueError:
+        cache.set(_version_key(post_id), 2, timeout=None)
+
+
+@dataclass
+class ThreadNode:
+    comment: Comment
+    removed: bool = False
+    children: list = field(default_factory=list)
+
+
+def public_thread(post_id):
+    """Approved comments in thread order plus the removed ancestors they hang from.
+
+    Two queries, whatever the size of the thread.
+    """
+    approved = list(
+        Comment.objects.approved()
+        .filter(post_id=post_id)
+        .only(*PUBLIC_FIELDS)
+        .order_by("thread_path")
+    )
+    present = {comment.pk for comment in approved}
+    missing = {
+        int(segment)
+        for comment in approved
+        for segment in comment.thread_path.split("/")[:-1]
+        if int(segment) not in present
+    }
+    removed = list(Comment.objects.filter(pk__in=missing).only(*PUBLIC_FIELDS)) if missing else []
+    entries = [ThreadNode(comment) for comment in approved]
+    entries += [ThreadNode(comment, removed=True) for comment in removed]
+    entries.sort(key=lambda node: node.comment.thread_path)
+    return entries
+
+
+def build_tree(entries):
+    roots, by_id = [], {}
+    for node in entries:
+        by_id[node.comment.pk] = node
+        parent = by_id.get(node.comment.parent_id)
+        (parent.children if parent else roots).append(node)
+    return roots
+
+
+def approved_count(entries):
+    return sum(1 for node in entries if not node.removed)
+
+
+def render_thread(post, page_number=1):
+    """HTML of one page of the post's threads and the numbers around it, cached by version."""
+    version = thread_version(post.pk)
+    key = f"comments:thread-html:{post.pk}:v{version}:p{page_number}"
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+
+    entries = public_thread(post.pk)
+    paginator = Paginator(build_tree(entries), settings.COMMENTS_THREADS_PER_PAGE)
+    page = paginator.get_page(page_number)
+    rendered = {
+        "html": render_to_string(
+            "blog/comments/thread.html",
+            {
+                "nodes": page.object_list,
+                "page": page,
+                "post": post,
+                "max_depth": settings.COMMENTS_MAX_DEPTH,
+            },
+        ),
+        "count": approved_count(entries),
+        "page_number": page.number,
+        "num_pages": paginator.num_pages,
+    }
+    cache.set(key, rendered, THREAD_CACHE_SECONDS)
+    return rendered

@@ -1,0 +1,99 @@
+"""
+What readers post to: the comment form's target and the unsubscribe link.
+
+Both answer in plain HTML and work without JavaScript. A refused or invalid comment
+re-renders the post with the reader's text kept and the reason shown, with a status
+code that says what happened (400 field errors, 403 closed, 409 duplicate, 429 flood).
+"""
+
+from urllib.parse import urlencode
+
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from blog.models import BlogPostPage
+
+from .forms import CommentForm
+from .models import Comment
+from .rules import CommentRefused
+from .section import AWAITING_SESSION_KEY
+from .submission import CommentInvalid, submit_comment
+
+REMEMBER_COOKIE = "comment_author"
+REMEMBER_SECONDS = 60 * 60 * 24 * 365
+
+
+def client_ip(request):
+    """The reader's address as the server saw it (a proxy in front must set REMOTE_ADDR)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+@require_POST
+def post_comment(request, post_id):
+    post = get_object_or_404(BlogPostPage.objects.live().public(), pk=post_id)
+    try:
+        comment = submit_comment(
+            post,
+            request.POST,
+            ip_address=client_ip(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            user=request.user,
+        )
+    except CommentInvalid as invalid:
+        return render_post_with_form(request, post, invalid.form, status=400)
+    except CommentRefused as refused:
+        form = CommentForm(request.POST, post=post)
+        form.is_valid()
+        form.add_error(None, refused.message)
+        response = render_post_with_form(request, post, form, status=refused.status_code)
+        if refused.retry_after:
+            response["Retry-After"] = str(refused.retry_after)
+        return response
+
+    if comment.status == Comment.Status.PENDING:
+        awaiting = request.session.get(AWAITING_SESSION_KEY, [])
+        request.session[AWAITING_SESSION_KEY] = [*awaiting[-19:], comment.pk]
+    anchor = comment.anchor if comment.status != Comment.Status.SPAM else "respond"
+    response = redirect(f"{post.url}#{anchor}")
+    response.status_code = 303
+    remember_author(response, request.POST, comment)
+    return response
+
+
+def remember_author(response, data, comment):
+    """The opt-in cookie the form's script reads to fill in name, email and website."""
+    if data.get("remember"):
+        value = urlencode(
+            {"name": comment.author_name, "email": comment.author_email, "url": comment.author_url}
+        )
+        response.set_cookie(REMEMBER_COOKIE, value, max_age=REMEMBER_SECONDS, samesite="Lax")
+    else:
+        response.delete_cookie(REMEMBER_COOKIE, samesite="Lax")
+
+
+def render_post_with_form(request, post, form, status):
+    context = post.get_context(request, comment_form=form)
+    return TemplateResponse(request, post.get_template(request), context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """GET asks for confirmation (link scanners must not unsubscribe anyone); POST does it,
+    including the one-click POST that mail clients send for List-Unsubscribe-Post."""
+    comment = get_object_or_404(Comment.objects.select_related("post"), unsubscribe_token=token)
+    if request.method == "POST":
+        scope = Comment.objects.filter(pk=comment.pk)
+        if request.POST.get("scope") == "all":
+            scope = Comment.objects.filter(author_email__iexact=comment.author_email)
+        scope.update(notify_replies=False)
+        return TemplateResponse(
+            request, "blog/comments/unsubscribed.html", {"comment": comment, "post": comment.post}
+        )
+    if not comment.notify_replies:
+        return TemplateResponse(
+            request, "blog/comments/unsubscribed.html", {"comment": comment, "post": comment.post}
+        )
+    return TemplateResponse(
+        request, "blog/comments/unsubscribe.html", {"comment": comment, "post": comment.post}
+    )
