@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from wagtail import blocks
 from wagtail.images import get_image_model
 from wagtail.images.blocks import ImageChooserBlock
+from wagtail.images.models import SourceImageIOError
 from wagtail.rich_text import RichText
 
 INLINE_RICH_TEXT_FEATURES = ["bold", "italic", "link", "superscript", "subscript"]
@@ -52,10 +53,12 @@ class HeadingBlock(blocks.StructBlock):
         choices=[("h2", "Section (H2)"), ("h3", "Subsection (H3)")],
         default="h2",
         help_text="Sections appear in the table of contents; subsections are indented under them.",
+        search_index=False,
     )
     anchor = blocks.CharBlock(
         required=False,
         max_length=80,
+        search_index=False,
         help_text=(
             "Optional link target (#anchor). Left empty, it is made from the text; set it to keep "
             "links working if you reword the heading."
@@ -135,13 +138,6 @@ class CalloutBlock(blocks.StructBlock):
     title = blocks.CharBlock(required=False, max_length=120)
     text = blocks.RichTextBlock(features=INLINE_RICH_TEXT_FEATURES + ["ul", "ol"])
 
-    def get_api_representation(self, value, context=None):
-        return {
-            "tone": value["tone"],
-            "title": value["title"],
-            "text": value["text"].source if value["text"] else "",
-        }
-
     class Meta:
         icon = "warning"
         label = "Callout"
@@ -169,14 +165,6 @@ class KeyPointBlock(blocks.StructBlock):
 
 class KeyPointListBlock(blocks.StructBlock):
     items = blocks.ListBlock(KeyPointBlock(), min_num=1, label="Points")
-
-    def get_api_representation(self, value, context=None):
-        return {
-            "items": [
-                {"lead": item["lead"], "text": item["text"].source if item["text"] else ""}
-                for item in value["items"]
-            ]
-        }
 
     class Meta:
         icon = "list-ul"
@@ -210,15 +198,10 @@ class NumberedListBlock(blocks.StructBlock):
     items = blocks.ListBlock(NumberedPointBlock(), min_num=1, label="Points, in order")
 
     def get_api_representation(self, value, context=None):
+        """Each point carries its number, so an app need not rely on array order to show it."""
+        points = super().get_api_representation(value, context)["items"]
         return {
-            "items": [
-                {
-                    "number": number,
-                    "title": item["title"],
-                    "text": item["text"].source if item["text"] else "",
-                }
-                for number, item in enumerate(value["items"], start=1)
-            ]
+            "items": [{"number": number, **point} for number, point in enumerate(points, start=1)]
         }
 
     class Meta:
@@ -390,13 +373,18 @@ class ArticleImageBlock(blocks.StructBlock):
         image = value["image"]
         renditions = {}
         if image is not None:
-            for name, spec in self.RENDITIONS.items():
-                rendition = image.get_rendition(spec)
-                renditions[name] = {
-                    "url": rendition.url,
-                    "width": rendition.width,
-                    "height": rendition.height,
-                }
+            try:
+                for name, spec in self.RENDITIONS.items():
+                    rendition = image.get_rendition(spec)
+                    renditions[name] = {
+                        "url": rendition.url,
+                        "full_url": rendition.full_url,
+                        "width": rendition.width,
+                        "height": rendition.height,
+                    }
+            except SourceImageIOError:
+                # A missing original file must not take the whole page down with it.
+                renditions = {}
         return {
             "image_id": image.pk if image else None,
             "alt": value.alt_text,

@@ -19,3 +19,4 @@ if not os.environ.get("REDIS_URL"):  # noqa: F405
     CACHES = {  # noqa: F405
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     }
+WAGTAILAPI_BASE_URL = WAGTAILADMIN_BASE_URL

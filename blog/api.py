@@ -1,0 +1,181 @@
+"""
+What apps see of the blog: the v2 page and image endpoints, the typed v3 page schema and
+the v3 post listing (``GET /api/v3/posts/``).
+
+The listing exists because Wagtail's v3 page listing returns only base page fields: an
+app building an index would need one detail request per post. ``/posts/`` gives title,
+date, intro, tags, hero rendition, comment state and URLs for a whole page of posts in a
+fixed number of queries.
+"""
+
+import datetime
+import sys
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from django.urls import reverse
+
+from wagtail.api.v2.serializers import TagsField
+from wagtail.api.v2.utils import get_full_url
+from wagtail.api.v2.views import PagesAPIViewSet
+from wagtail.api.v3.pagination import WagtailLimitOffsetPagination
+from wagtail.images.api.v2.views import ImagesAPIViewSet
+from wagtail.images.models import SourceImageIOError
+
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
+
+from .block_schemas import ArticleBodyItem
+from .blocks import ArticleBodyBlock
+from .models import LISTING_IMAGE_SPEC, ArticleImage, BlogPostPage
+
+HERO_IMAGE_SPEC = "fill-1200x630"
+
+
+class PrefetchedTagsField(TagsField):
+    """Wagtail's tags field orders in the database, one query per post; this one reads the
+    tags the listing prefetched."""
+
+    def to_representation(self, value):
+        return sorted(tag.name for tag in value.all())
+
+
+class BlogPagesAPIViewSet(PagesAPIViewSet):
+    """Wagtail's pages endpoint, with what a post listing serializes fetched up front, so
+    ``?type=blog.BlogPostPage&fields=*`` costs the same number of queries for 5 posts or 500."""
+
+    @classmethod
+    def get_field_serializer_overrides(cls, model):
+        overrides = super().get_field_serializer_overrides(model)
+        if issubclass(model, BlogPostPage):
+            overrides["tags"] = PrefetchedTagsField()
+        return overrides
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if issubclass(queryset.model, BlogPostPage):
+            queryset = queryset.select_related("locale").prefetch_related(
+                "tags",
+                Prefetch(
+                    "hero_image",
+                    queryset=ArticleImage.objects.prefetch_renditions(HERO_IMAGE_SPEC),
+                ),
+            )
+        return queryset
+
+
+class ArticleImagesAPIViewSet(ImagesAPIViewSet):
+    """Images with the credit and source link their licences ask apps to show."""
+
+    body_fields = ImagesAPIViewSet.body_fields + ["credit", "source_url"]
+    listing_default_fields = ImagesAPIViewSet.listing_default_fields + ["credit", "source_url"]
+
+
+def typed_article_body_schema(generator, field):
+    """Type the article body as the union of our block schemas instead of ``list[Any]``."""
+    from wagtail.api.v3.schemas.generators.read import streamfield_schema
+
+    annotation, default, resolver = streamfield_schema(generator, field)
+    if isinstance(field.stream_block, ArticleBodyBlock):
+        annotation = list[ArticleBodyItem]
+    return annotation, default, resolver
+
+
+def register_v3_schemas():
+    """Called from BlogConfig.ready(): Wagtail's v3 page router builds its response types
+    from the registry when it is first imported, so ours must be in place before that."""
+    if "wagtail.api.v3.routers.pages" in sys.modules:
+        raise ImproperlyConfigured(
+            "wagtail.api.v3.routers.pages was imported before the blog registered its page "
+            "schemas; import it only from URL configuration."
+        )
+    from wagtail.api.v3.registry import registry
+    from wagtail.api.v3.schemas.generators.read import read_generator
+    from wagtail.fields import StreamField
+
+    read_generator.register_field_schema(StreamField, typed_article_body_schema)
+    registry.register_defaults()
+
+
+class RenditionOut(Schema):
+    url: str
+    full_url: str
+    width: int
+    height: int
+    alt: str
+    credit: str = Field(description="Whom the image's licence asks to credit.")
+    source_url: str = Field(description="Where the image comes from.")
+
+
+class PostSummary(Schema):
+    id: int
+    title: str
+    slug: str
+    date: datetime.date
+    intro: str
+    tags: list[str]
+    hero_image: RenditionOut | None = Field(
+        description=f"The post's hero image as a {LISTING_IMAGE_SPEC} rendition."
+    )
+    comments_open: bool
+    html_url: str = Field(description="The post on the website.")
+    detail_url: str = Field(description="The post's full JSON (body included) in this API.")
+
+    @staticmethod
+    def resolve_tags(post):
+        return [tag.name for tag in post.tags.all()]
+
+    @staticmethod
+    def resolve_hero_image(post):
+        image = post.hero_image
+        if image is None:
+            return None
+        try:
+            rendition = image.get_rendition(LISTING_IMAGE_SPEC)
+        except SourceImageIOError:
+            return None
+        return {
+            "url": rendition.url,
+            "full_url": rendition.full_url,
+            "width": rendition.width,
+            "height": rendition.height,
+            "alt": rendition.alt,
+            "credit": image.credit,
+            "source_url": image.source_url,
+        }
+
+    @staticmethod
+    def resolve_comments_open(post):
+        return post.comments_enabled
+
+    @staticmethod
+    def resolve_html_url(post, context):
+        return post.get_full_url(context["request"])
+
+    @staticmethod
+    def resolve_detail_url(post, context):
+        path = reverse("wagtailapi_v3:detail_page", kwargs={"page_id": post.pk})
+        return get_full_url(context["request"], path)
+
+
+class PostFilters(Schema):
+    tag: str | None = Field(None, description="Only posts with this tag (its slug).")
+
+
+posts_router = Router(tags=["posts"])
+
+
+@posts_router.get(
+    "/",
+    response=list[PostSummary],
+    url_name="list_posts",
+    summary="List posts, newest first",
+    operation_id="posts_list",
+)
+@paginate(WagtailLimitOffsetPagination)
+def list_posts(request: HttpRequest, filters: PostFilters = Query(...), **kwargs):  # noqa: B008
+    posts = BlogPostPage.objects.for_listing().select_related("locale")
+    if filters.tag:
+        posts = posts.filter(tags__slug=filters.tag)
+    return posts

@@ -1,0 +1,27 @@
+"""
+The headless API's wiring: which endpoints exist under /api/v2/ and /api/v3/.
+
+v2 is Wagtail's REST framework API (pages, images, documents). v3 is Wagtail 8's
+Django Ninja API; our own routers are added to the same NinjaAPI instance, so they share
+its OpenAPI schema (/api/v3/openapi.json, docs at /api/v3/docs/), its problem+json
+errors and its bearer tokens.
+"""
+
+from wagtail.api.v2.router import WagtailAPIRouter
+from wagtail.api.v3.urls import api as api_v3
+from wagtail.documents.api.v2.views import DocumentsAPIViewSet
+
+from blog.api import ArticleImagesAPIViewSet, BlogPagesAPIViewSet, posts_router
+
+api_v2 = WagtailAPIRouter("wagtailapi_v2")
+api_v2.register_endpoint("pages", BlogPagesAPIViewSet)
+api_v2.register_endpoint("images", ArticleImagesAPIViewSet)
+api_v2.register_endpoint("documents", DocumentsAPIViewSet)
+
+api_v3.title = "Evidence Notes API"
+api_v3.description = (
+    "Posts, their structured bodies (study cards, numbered mechanisms, credited images) "
+    "and Wagtail's pages API. Anonymous GETs carry an ETag and Cache-Control; errors are "
+    "application/problem+json."
+)
+api_v3.add_router("/posts/", posts_router)

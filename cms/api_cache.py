@@ -1,0 +1,167 @@
+"""
+HTTP caching of the headless API: ETag, Cache-Control and 304 for anonymous GETs.
+
+An ETag is built from the request (host, path, query, Accept) and the current *versions*
+of what the response can show. A version is a random token kept in the cache, with no
+expiry. Publishing, unpublishing, moving or deleting a page, changing an image or a
+document, and any change to a comment (a new one, a moderation decision, a deletion)
+replace the token of what they affect, so every ETag built on it changes at once without
+anyone having to know which URLs showed the old content. Tokens are random rather than
+counters so that a flushed cache can never bring back an ETag a client still holds.
+
+Successful responses are also kept in the cache under their ETag for API_CACHE_MAX_AGE
+seconds, so repeated anonymous reads of the same URL cost one cache hit. Requests with an
+``Authorization`` header (moderators' tokens) and unsafe methods are never cached.
+"""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import parse_etags
+
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Page
+from wagtail.signals import page_published, page_unpublished, post_page_move
+
+API_PATH_PREFIX = "/api/"
+VERSION_KEY_PREFIX = "api-version:"
+RESPONSE_KEY_PREFIX = "api-response:"
+
+PAGES = "pages"
+MEDIA = "media"
+COMMENTS = "comments"
+
+
+def comments_of_post(post_id):
+    return f"{COMMENTS}:{post_id}"
+
+
+def bump(*scopes):
+    """Give each scope a new version: every ETag and cached response built on it is stale."""
+    cache.set_many({VERSION_KEY_PREFIX + scope: uuid.uuid4().hex for scope in scopes}, None)
+
+
+def current_versions(scopes):
+    keys = [VERSION_KEY_PREFIX + scope for scope in scopes]
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            # add() rather than set(): another worker may have just created the version.
+            cache.add(key, uuid.uuid4().hex, None)
+            found[key] = cache.get(key)
+    return [found[key] for key in keys]
+
+
+def scopes_for(request):
+    """What a response to ``request`` can show, as version scopes.
+
+    A post's comment thread depends on that post's comments (and on the post being
+    published); everything else may show pages, images and comment counts.
+    """
+    path = request.path_info
+    post_ids = request.GET.getlist("page")
+    if path == "/api/v3/comments/" and len(post_ids) == 1 and post_ids[0].isdigit():
+        return [PAGES, comments_of_post(int(post_ids[0]))]
+    return [PAGES, MEDIA, COMMENTS]
+
+
+def etag_for(request):
+    parts = [
+        request.build_absolute_uri(),
+        request.headers.get("Accept", ""),
+        *current_versions(scopes_for(request)),
+    ]
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def is_cacheable(request):
+    return (
+        request.method == "GET"
+        and request.path_info.startswith(API_PATH_PREFIX)
+        and "HTTP_AUTHORIZATION" not in request.META
+    )
+
+
+def add_caching_headers(response, etag):
+    response["ETag"] = etag
+    patch_cache_control(response, public=True, max_age=settings.API_CACHE_MAX_AGE)
+    patch_vary_headers(response, ["Accept", "Authorization"])
+    return response
+
+
+class APICacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_cacheable(request):
+            response = self.get_response(request)
+            if request.path_info.startswith(API_PATH_PREFIX) and not response.has_header(
+                "Cache-Control"
+            ):
+                patch_cache_control(response, private=True, no_store=True)
+            return response
+
+        etag = etag_for(request)
+        if etag in parse_etags(request.headers.get("If-None-Match", "")):
+            return add_caching_headers(HttpResponseNotModified(), etag)
+
+        response_key = RESPONSE_KEY_PREFIX + etag.strip('"')
+        stored = cache.get(response_key)
+        if stored is not None:
+            content, content_type = stored
+            return add_caching_headers(HttpResponse(content, content_type=content_type), etag)
+
+        response = self.get_response(request)
+        if (
+            response.status_code != 200
+            or response.streaming
+            or response.cookies
+            or response.has_header("Cache-Control")
+        ):
+            # Errors, redirects and views that set their own policy (the comment form
+            # token, which must be fresh) are passed through untouched.
+            return response
+        cache.set(
+            response_key,
+            (response.content, response["Content-Type"]),
+            settings.API_CACHE_MAX_AGE,
+        )
+        return add_caching_headers(response, etag)
+
+
+def on_page_changed(sender, instance=None, **kwargs):
+    bump(PAGES)
+
+
+def on_page_deleted(sender, instance, **kwargs):
+    if isinstance(instance, Page):
+        bump(PAGES)
+
+
+def on_media_changed(sender, instance=None, **kwargs):
+    # Pages show images (hero renditions, credits in the body), so they change too.
+    bump(MEDIA, PAGES)
+
+
+def connect_invalidation_signals():
+    """Called from CmsConfig.ready(), so management commands (scheduled publishing) bump
+    versions too, not only the web process."""
+    page_published.connect(on_page_changed, dispatch_uid="api_cache_page_published")
+    page_unpublished.connect(on_page_changed, dispatch_uid="api_cache_page_unpublished")
+    post_page_move.connect(on_page_changed, dispatch_uid="api_cache_page_moved")
+    post_delete.connect(on_page_deleted, dispatch_uid="api_cache_page_deleted")
+    for model in (get_image_model(), get_document_model()):
+        for signal in (post_save, post_delete):
+            signal.connect(
+                on_media_changed,
+                sender=model,
+                dispatch_uid=f"api_cache_{model._meta.label_lower}_{signal is post_save}",
+            )

@@ -1,0 +1,207 @@
+"""The v2 pages and images endpoints, against the seed article."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+POSTS = "/api/v2/pages/?type=blog.BlogPostPage"
+
+
+def body_of(client, post, **params):
+    response = client.get(f"/api/v2/pages/{post.pk}/", params)
+    assert response.status_code == 200
+    return response.json()["body"]
+
+
+def blocks_of_type(body, block_type):
+    return [block for block in body if block["type"] == block_type]
+
+
+def test_post_detail_exposes_post_fields(client, seed_post):
+    data = client.get(f"/api/v2/pages/{seed_post.pk}/").json()
+
+    assert data["meta"]["type"] == "blog.BlogPostPage"
+    assert data["date"] == "2025-03-27"
+    assert data["intro"].startswith("Chronic muscle cramping is a common condition")
+    assert sorted(data["tags"]) == [
+        "dry needling",
+        "evidence review",
+        "muscle cramps",
+        "physical therapy",
+    ]
+    assert data["comments_enabled"] is True
+    rendition = data["hero_image_rendition"]
+    assert (rendition["width"], rendition["height"]) == (1200, 630)
+    assert rendition["url"].endswith(".fill-1200x630.png")
+    assert rendition["alt"] == seed_post.hero_image.description
+
+
+def test_study_cards_are_typed_objects(client, seed_post):
+    cards = blocks_of_type(body_of(client, seed_post), "study_card")
+
+    assert [card["value"]["year"] for card in cards] == [2021, 2019, 2020]
+    first = cards[0]["value"]
+    assert first == {
+        "year": 2021,
+        "study_type": "systematic_review",
+        "study_type_label": "Systematic review",
+        "journal": "Journal of Orthopedic & Sports Physical Therapy",
+        "population": "Patients with myofascial pain syndrome",
+        "finding": (
+            "Dry needling effectively reduced muscle pain and tightness in patients with "
+            "myofascial pain syndrome."
+        ),
+        "relevance": (
+            "The review did not specifically focus on cramps, but it suggests that dry "
+            "needling may alleviate muscle hyperactivity associated with chronic cramping."
+        ),
+        "link": None,
+        "doi": None,
+    }
+    assert all(card["id"] for card in cards)
+
+
+def test_mechanisms_keep_their_order_and_numbers(client, seed_post):
+    mechanisms = blocks_of_type(body_of(client, seed_post), "numbered_list")[0]["value"]["items"]
+
+    assert [(item["number"], item["title"]) for item in mechanisms] == [
+        (1, "Triggering a Local Twitch Response"),
+        (2, "Reducing Nerve Hyperactivity"),
+        (3, "Enhancing Blood Flow"),
+        (4, "Decreasing Pain Sensitivity"),
+    ]
+    assert mechanisms[0]["text"].startswith("<p>The insertion of a needle")
+
+
+def test_key_points_have_lead_and_text(client, seed_post):
+    causes = blocks_of_type(body_of(client, seed_post), "key_points")[0]["value"]["items"]
+
+    assert causes[0] == {
+        "lead": "Dehydration and Electrolyte Imbalance",
+        "text": (
+            "<p>A lack of adequate fluid intake or deficiencies in minerals like magnesium, "
+            "potassium, and calcium can trigger muscle cramps.</p>"
+        ),
+    }
+
+
+def test_block_ids_are_the_seeded_ones(client, seed_post):
+    body = body_of(client, seed_post)
+
+    assert [block["id"] for block in body] == [block.id for block in seed_post.body]
+
+
+def test_image_blocks_carry_renditions_credit_and_source(client, post_with_image):
+    image_block = blocks_of_type(body_of(client, post_with_image), "image")[0]["value"]
+
+    assert (
+        image_block["alt"]
+        == "A physiotherapist inserting thin needles into a patient's upper back."
+    )
+    assert image_block["credit"] == "Freepik"
+    assert image_block["source_url"].startswith("https://www.freepik.com/")
+    assert image_block["caption"] == "Needles in the upper back"
+    assert (image_block["width"], image_block["height"]) == (1600, 900)
+    assert set(image_block["renditions"]) == {"small", "medium", "large"}
+    small = image_block["renditions"]["small"]
+    assert small["width"] == 480
+    assert small["url"].endswith(".width-480.png")
+    assert small["full_url"].startswith("http")
+
+
+def test_rich_text_is_front_end_html_with_links_resolved(client, post_with_image):
+    paragraph = blocks_of_type(body_of(client, post_with_image), "paragraph")[0]["value"]
+
+    assert 'href="/blog/"' in paragraph
+    assert "linktype" not in paragraph
+
+
+def test_rich_text_format_can_be_asked_for(client, post_with_image):
+    paragraph = blocks_of_type(
+        body_of(client, post_with_image, rich_text_format="db_html"), "paragraph"
+    )[0]["value"]
+    assert 'linktype="page"' in paragraph
+
+    markdown = blocks_of_type(
+        body_of(client, post_with_image, rich_text_format="markdown"), "paragraph"
+    )[0]["value"]
+    assert "[the blog](/blog/)" in markdown
+
+
+def test_unknown_rich_text_format_is_a_400(client, seed_post):
+    response = client.get(f"/api/v2/pages/{seed_post.pk}/?rich_text_format=pdf")
+
+    assert response.status_code == 400
+    assert "rich_text_format must be one of" in response.json()["message"]
+
+
+def test_listing_filters_fields_and_orders(client, make_posts, seed_post, blog_index):
+    make_posts(3)
+
+    newest_first = client.get(f"{POSTS}&order=-date&fields=date,intro").json()
+    assert newest_first["meta"]["total_count"] == 4
+    dates = [item["date"] for item in newest_first["items"]]
+    assert dates == sorted(dates, reverse=True)
+    assert "intro" in newest_first["items"][0]
+    assert "body" not in newest_first["items"][0]
+
+    children = client.get(f"{POSTS}&child_of={blog_index.pk}").json()
+    assert children["meta"]["total_count"] == 4
+
+    only_title = client.get(f"{POSTS}&fields=_,title").json()["items"][0]
+    assert set(only_title) == {"id", "meta", "title"} or set(only_title) == {"title"}
+
+
+def test_search_finds_the_seed_post(client, seed_post, make_posts):
+    make_posts(2)
+
+    found = client.get(f"{POSTS}&search=twitch").json()
+
+    assert [item["id"] for item in found["items"]] == [seed_post.pk]
+
+
+def test_find_by_html_path_redirects_to_the_post(client, seed_post):
+    response = client.get(
+        "/api/v2/pages/find/?html_path=/blog/dry-needling-chronic-muscle-cramping/"
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"http://testserver/api/v2/pages/{seed_post.pk}/")
+    assert client.get(response["Location"]).json()["id"] == seed_post.pk
+
+
+def test_bad_listing_parameters_are_400s_not_500s(client, seed_post):
+    assert client.get(f"{POSTS}&fields=nope").status_code == 400
+    assert client.get("/api/v2/pages/?type=blog.Nope").status_code == 400
+    assert client.get(f"{POSTS}&order=nope").status_code == 400
+    assert client.get(f"{POSTS}&child_of=-3").status_code == 400
+
+
+def test_images_expose_credit_and_source(client, seed_post):
+    image = seed_post.hero_image
+    listing = client.get("/api/v2/images/").json()
+    assert listing["items"][0]["credit"] == "Freepik"
+
+    detail = client.get(f"/api/v2/images/{image.pk}/").json()
+    assert detail["credit"] == "Freepik"
+    assert detail["source_url"] == image.source_url
+    assert (detail["width"], detail["height"]) == (1600, 900)
+
+
+def test_documents_endpoint_answers(client, seed_post):
+    assert client.get("/api/v2/documents/").json()["meta"]["total_count"] == 0
+
+
+def test_listing_with_all_fields_uses_a_fixed_number_of_queries(
+    client, make_posts, django_assert_max_num_queries
+):
+    make_posts(50)
+    url = f"{POSTS}&fields=*&limit=50"
+    client.get(url)  # renditions are generated (and stored) on the first read
+
+    from django.core.cache import cache
+
+    cache.clear()
+    with django_assert_max_num_queries(12):
+        response = client.get(url)
+    assert len(response.json()["items"]) == 50
