@@ -1,0 +1,63 @@
+import itertools
+
+from django.core.cache import cache
+
+import pytest
+
+from blog.comments.forms import make_form_token
+from blog.comments.models import Comment
+from blog.comments.rules import fingerprint
+from blog.comments.sanitize import sanitize_comment
+
+_addresses = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Flood windows and rendered threads live in the cache; each test starts without them."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def no_wait(settings):
+    """Let tests post right after loading the form (the bot-timing rule needs 3 s)."""
+    settings.COMMENTS_MIN_SECONDS_TO_POST = 0
+
+
+def form_data(post, **fields):
+    """What the reader form sends for a person who waited long enough."""
+    data = {
+        "author_name": "Ada Reader",
+        "author_email": "ada@example.com",
+        "author_url": "",
+        "body": "Thank you, this was useful.",
+        "token": make_form_token(post),
+        "homepage": "",
+    }
+    data.update(fields)
+    return data
+
+
+def next_ip():
+    number = next(_addresses)
+    return f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"
+
+
+def make_comment(post, *, status=Comment.Status.APPROVED, parent=None, **fields):
+    """A stored comment, bypassing the rules: for tests about what happens after."""
+    defaults = {
+        "author_name": "Reader",
+        "author_email": f"reader{next(_addresses)}@example.com",
+        "body": f"Comment number {next(_addresses)}",
+        "ip_address": next_ip(),
+    }
+    defaults.update(fields)
+    comment = Comment(post=post, parent=parent, status=status, **defaults)
+    comment.body_html = sanitize_comment(comment.body)
+    comment.fingerprint = fingerprint(post.pk, comment.author_email, comment.body)
+    comment.save()
+    comment.set_thread_position()
+    comment.save(update_fields=["depth", "thread_path"])
+    return comment

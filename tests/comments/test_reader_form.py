@@ -1,0 +1,163 @@
+"""The form under each post, as a reader uses it without JavaScript."""
+
+from urllib.parse import parse_qs
+
+import pytest
+from bs4 import BeautifulSoup
+
+from blog.comments.models import Comment
+from tests.comments.conftest import form_data, make_comment, next_ip
+
+pytestmark = pytest.mark.usefixtures("no_wait")
+
+
+def page_html(client, url):
+    return BeautifulSoup(client.get(url).content, "html.parser")
+
+
+def post_comment(client, post, **fields):
+    return client.post(
+        f"/comments/post/{post.pk}/", form_data(post, **fields), REMOTE_ADDR=next_ip()
+    )
+
+
+def test_the_form_shows_the_seeds_notices_and_fields(seed_post, client):
+    html = page_html(client, seed_post.url)
+    respond = html.select_one("#respond")
+    assert respond.select_one("#reply-title").get_text(strip=True).startswith("Leave a Reply")
+    notes = respond.select_one(".comment-notes").get_text(" ", strip=True)
+    assert "Your email address will not be published." in notes
+    assert "Required fields are marked *" in notes
+    form = respond.select_one("form")
+    assert form["method"] == "post"
+    assert form.select_one("input[name=csrfmiddlewaretoken]")
+    names = {field["name"] for field in form.select("input, textarea") if field.get("name")}
+    assert {
+        "body",
+        "author_name",
+        "author_email",
+        "author_url",
+        "notify_replies",
+        "remember",
+        "parent",
+        "token",
+        "homepage",
+    } <= names
+    labels = [label.get_text(" ", strip=True) for label in form.select("label")]
+    assert "Notify me of replies by email." in labels
+    assert "Save my name and email in this browser for the next time I comment." in labels
+
+
+def test_csrf_is_enforced(seed_post):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(f"/comments/post/{seed_post.pk}/", form_data(seed_post))
+    assert response.status_code == 403
+    assert not Comment.objects.exists()
+
+
+def test_a_held_comment_is_shown_only_to_its_author(seed_post, client):
+    response = post_comment(client, seed_post, body="My first thought")
+    comment = Comment.objects.get()
+    assert response.status_code == 303
+    assert response["Location"] == f"{seed_post.url}#comment-{comment.pk}"
+    mine = page_html(client, seed_post.url)
+    awaiting = mine.select_one(f"#comment-{comment.pk}")
+    assert "Your comment is awaiting moderation." in awaiting.get_text()
+    assert "My first thought" in awaiting.get_text()
+
+    from django.test import Client
+
+    theirs = Client().get(seed_post.url).content.decode()
+    assert "My first thought" not in theirs
+    assert "awaiting moderation" not in theirs
+
+
+def test_an_approved_comment_shows_at_once_with_counts(seed_post, client):
+    make_comment(seed_post, author_email="known@example.com")
+    response = post_comment(client, seed_post, author_email="known@example.com", body="Seen")
+    comment = Comment.objects.get(body="Seen")
+    assert comment.status == "approved"
+    assert response["Location"].endswith(f"#comment-{comment.pk}")
+    html = page_html(client, seed_post.url)
+    assert html.select_one(f"#comment-{comment.pk} .comment__body").get_text() == "Seen"
+    assert html.select_one("#comments-heading").get_text() == "2 comments"
+    index = page_html(client, "/blog/")
+    assert "2 comments" in index.select_one(".post-card").get_text()
+
+
+def test_field_errors_are_shown_inline_and_the_text_is_kept(seed_post, client):
+    response = post_comment(
+        client,
+        seed_post,
+        author_name="",
+        author_email="not-an-email",
+        author_url="ftp://x.org",
+        body="Please keep this text",
+    )
+    assert response.status_code == 400
+    html = BeautifulSoup(response.content, "html.parser")
+    errors = {error["id"]: error.get_text() for error in html.select("#respond .field-error")}
+    assert errors == {
+        "id_author_name_error": "Please enter your name.",
+        "id_author_email_error": "Enter a valid email address, for example name@example.com.",
+        "id_author_url_error": "Enter a web address starting with http:// or https://.",
+    }
+    assert html.select_one("#id_body").get_text().strip() == "Please keep this text"
+    assert not Comment.objects.exists()
+
+
+def test_reply_link_without_javascript_prepares_the_form(seed_post, client):
+    parent = make_comment(seed_post, author_name="Grace")
+    html = page_html(client, seed_post.url)
+    link = html.select_one(f"#comment-{parent.pk} a.comment__reply")
+    assert link["href"] == f"?replytocom={parent.pk}#respond"
+    replying = page_html(client, f"{seed_post.url}?replytocom={parent.pk}")
+    assert (
+        replying.select_one("#reply-title").get_text(" ", strip=True).startswith("Reply to Grace")
+    )
+    assert replying.select_one("input[name=parent]")["value"] == str(parent.pk)
+
+
+def test_remember_me_is_an_opt_in_cookie(seed_post, client):
+    post_comment(client, seed_post, body="Not remembered")
+    assert (
+        client.cookies.get("comment_author") is None or not client.cookies["comment_author"].value
+    )
+    post_comment(
+        client,
+        seed_post,
+        author_email="b@example.com",
+        body="Remember me",
+        remember="on",
+        author_url="https://grace.example.com",
+    )
+    saved = parse_qs(client.cookies["comment_author"].value)
+    assert saved == {
+        "name": ["Ada Reader"],
+        "email": ["b@example.com"],
+        "url": ["https://grace.example.com"],
+    }
+
+
+def test_no_email_or_ip_in_the_page(seed_post, client):
+    make_comment(seed_post, author_email="secret-reader@example.com", ip_address="198.51.100.77")
+    content = client.get(seed_post.url).content.decode()
+    assert "secret-reader@example.com" not in content
+    assert "198.51.100.77" not in content
+
+
+def test_reader_links_are_nofollow_ugc(seed_post, client):
+    make_comment(seed_post, author_url="https://reader.example.com", body="See https://example.org")
+    html = page_html(client, seed_post.url)
+    for link in html.select("#comments .comment a[href^=http]"):
+        assert {"nofollow", "ugc"} <= set(link["rel"])
+
+
+def test_comment_on_an_unknown_or_draft_post_is_404(seed_post, make_posts, client):
+    (draft,) = make_posts(1)
+    draft.unpublish()
+    assert client.post("/comments/post/999999/", form_data(seed_post)).status_code == 404
+    assert post_comment(client, draft).status_code == 404
+    assert client.get(f"/comments/post/{seed_post.pk}/").status_code == 405

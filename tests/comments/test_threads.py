@@ -1,0 +1,179 @@
+"""Threads: replies nest under approved parents, up to a depth; removed parents leave
+tombstones; long threads paginate; a thread of 300 comments costs a fixed few queries."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+import pytest
+from bs4 import BeautifulSoup
+
+from blog.comments.models import Comment
+from blog.comments.moderation import ModerationError, moderate
+from blog.comments.threads import bump_thread_version
+from tests.comments.conftest import form_data, make_comment, next_ip
+
+pytestmark = pytest.mark.usefixtures("no_wait")
+
+
+def reply(client, post, parent, **fields):
+    return client.post(
+        f"/comments/post/{post.pk}/",
+        form_data(post, parent=str(parent.pk), **fields),
+        REMOTE_ADDR=next_ip(),
+    )
+
+
+def comment_tree(client, post, query=""):
+    html = BeautifulSoup(client.get(post.url + query).content, "html.parser")
+    section = html.select_one("#comments")
+
+    def walk(list_element):
+        items = []
+        for item in list_element.find_all("li", class_="comment", recursive=False):
+            article = item.find("article", recursive=False)
+            text = (
+                article.select_one(".comment__body").get_text(strip=True)
+                if article
+                else item.select_one(".comment__removed").get_text(strip=True)
+            )
+            nested = item.find("ol", class_="comment-list--replies", recursive=False)
+            items.append((text, walk(nested) if nested else []))
+        return items
+
+    top = section.find("ol", class_="comment-list")
+    return walk(top) if top else []
+
+
+def test_replies_render_nested_oldest_first(seed_post, client):
+    first = make_comment(seed_post, body="First")
+    second = make_comment(seed_post, body="Second")
+    make_comment(seed_post, parent=first, body="Reply to first")
+    answer = make_comment(seed_post, parent=first, body="Another reply")
+    make_comment(seed_post, parent=answer, body="Deeper")
+    make_comment(seed_post, parent=second, body="Reply to second")
+    assert comment_tree(client, seed_post) == [
+        ("First", [("Reply to first", []), ("Another reply", [("Deeper", [])])]),
+        ("Second", [("Reply to second", [])]),
+    ]
+
+
+def test_a_reply_through_the_form_is_stored_under_its_parent(seed_post, client):
+    parent = make_comment(seed_post, author_email="known@example.com")
+    response = reply(client, seed_post, parent, author_email="known@example.com", body="Yes")
+    assert response.status_code == 303
+    child = Comment.objects.get(body="Yes")
+    assert child.parent == parent
+    assert child.depth == 1
+    assert child.thread_path == f"{parent.thread_path}/{child.pk:010d}"
+
+
+@pytest.mark.parametrize("status", ["pending", "spam", "trash"])
+def test_replies_only_go_to_approved_comments(seed_post, client, status):
+    parent = make_comment(seed_post, status=status)
+    response = reply(client, seed_post, parent)
+    assert response.status_code == 400
+    assert "Replies can only go to approved comments on the same post." in response.content.decode()
+    assert Comment.objects.count() == 1
+
+
+def test_replies_only_go_to_comments_on_the_same_post(seed_post, make_posts, client):
+    (other_post,) = make_posts(1)
+    parent = make_comment(other_post)
+    response = reply(client, seed_post, parent)
+    assert response.status_code == 400
+    assert "Replies can only go to approved comments on the same post." in response.content.decode()
+
+
+def test_depth_is_limited_by_a_setting(seed_post, client, settings):
+    chain = [make_comment(seed_post)]
+    for _ in range(4):
+        chain.append(make_comment(seed_post, parent=chain[-1]))
+    assert chain[-1].depth == 4
+    response = reply(client, seed_post, chain[-1])
+    assert response.status_code == 400
+    assert "Replies nest at most 5 levels deep" in response.content.decode()
+    page = BeautifulSoup(client.get(seed_post.url).content, "html.parser")
+    assert page.select_one(f"#comment-{chain[-1].pk} a.comment__reply") is None
+    assert page.select_one(f"#comment-{chain[-2].pk} a.comment__reply") is not None
+
+    settings.COMMENTS_MAX_DEPTH = 6
+    assert reply(client, seed_post, chain[-1]).status_code == 303
+
+
+def test_a_removed_comment_with_replies_leaves_a_tombstone(seed_post, client, admin_user):
+    parent = make_comment(seed_post, body="Will be removed")
+    make_comment(seed_post, parent=parent, body="Still here")
+    lonely = make_comment(seed_post, body="Removed without replies")
+    moderate([parent, lonely], "trash", admin_user)
+    assert comment_tree(client, seed_post) == [
+        ("This comment was removed.", [("Still here", [])]),
+    ]
+    page = client.get(seed_post.url).content.decode()
+    assert "Will be removed" not in page
+    assert "Removed without replies" not in page
+
+
+def test_deleting_a_comment_with_replies_is_refused(seed_post, admin_user):
+    parent = make_comment(seed_post)
+    child = make_comment(seed_post, parent=parent)
+    with pytest.raises(ModerationError, match="has replies"):
+        moderate([parent], "delete", admin_user)
+    assert Comment.objects.count() == 2
+    moderate([child, parent], "delete", admin_user)
+    assert not Comment.objects.exists()
+
+
+def test_deleting_a_post_removes_its_thread(seed_post, make_posts):
+    (post,) = make_posts(1)
+    parent = make_comment(post)
+    make_comment(post, parent=parent)
+    post.delete()
+    assert not Comment.objects.exists()
+
+
+def test_long_threads_paginate_by_top_level_thread(seed_post, client, settings):
+    settings.COMMENTS_THREADS_PER_PAGE = 2
+    for number in range(1, 6):
+        top = make_comment(seed_post, body=f"Top {number}")
+        make_comment(seed_post, parent=top, body=f"Reply {number}")
+    assert [text for text, _ in comment_tree(client, seed_post)] == ["Top 1", "Top 2"]
+    assert [text for text, _ in comment_tree(client, seed_post, "?cpage=3")] == ["Top 5"]
+    assert [text for text, _ in comment_tree(client, seed_post, "?cpage=99")] == ["Top 5"]
+    assert [text for text, _ in comment_tree(client, seed_post, "?cpage=x")] == ["Top 1", "Top 2"]
+    page = client.get(seed_post.url + "?cpage=2").content.decode()
+    assert "Page 2 of 3" in page
+    assert "10 comments" in page
+
+
+def test_thread_of_300_comments_uses_as_many_queries_as_a_thread_of_3(seed_post, client, settings):
+    settings.COMMENTS_THREADS_PER_PAGE = 300
+
+    def queries_for_fresh_render():
+        bump_thread_version(seed_post.pk)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(seed_post.url)
+        return len(queries), response
+
+    parents = []
+
+    def add_comments(count):
+        for _ in range(count):
+            number = len(parents)
+            parent = parents[number // 3] if number >= 30 and number % 4 else None
+            parents.append(make_comment(seed_post, parent=parent, body=f"Comment {number}"))
+
+    add_comments(3)
+    client.get(seed_post.url)  # renditions and settings rows are made on the first view
+    small, _ = queries_for_fresh_render()
+    add_comments(297)
+    large, response = queries_for_fresh_render()
+    assert large <= small
+    assert response.content.decode().count('class="comment__body"') == 300
+    with CaptureQueriesContext(connection) as cached_queries:
+        cached = client.get(seed_post.url)
+    assert len(cached_queries) < large, "the rendered thread comes from the cache"
+
+    def thread_html(page):
+        return str(BeautifulSoup(page.content, "html.parser").select_one("#comments ol"))
+
+    assert thread_html(cached) == thread_html(response)
