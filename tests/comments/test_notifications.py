@@ -1,0 +1,290 @@
+from urllib.parse import urlsplit
+
+from django.contrib.auth.models import Group, Permission
+from django.core import mail
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+
+import pytest
+
+from blog.comments.models import Comment, CommentSettings
+from blog.comments.moderation import moderate
+from blog.comments.submission import submit_comment
+from tests.comments.conftest import form_data, make_comment, next_ip
+
+ADA = "ada@example.com"
+
+
+@pytest.fixture(autouse=True)
+def posting_without_waiting(settings):
+    settings.COMMENTS_MIN_SECONDS_TO_POST = 0
+
+
+@pytest.fixture
+def publish(django_capture_on_commit_callbacks):
+    """Run a change the way a request would: notices go out once its transaction commits."""
+
+    def run(change, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return change(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def moderators(django_user_model):
+    """Two who moderate (a superuser, and an editor through a group) and two who do not."""
+    group = Group.objects.create(name="Comment moderators")
+    group.permissions.add(Permission.objects.get(codename="moderate_comment"))
+    editor = django_user_model.objects.create_user("mod", "mod@example.com", "pw")
+    editor.groups.add(group)
+    django_user_model.objects.create_superuser("root", "root@example.com", "pw")
+    django_user_model.objects.create_user("writer", "writer@example.com", "pw")
+    django_user_model.objects.create_superuser("gone", "gone@example.com", "pw", is_active=False)
+    return editor
+
+
+def held_comment(post, publish, **fields):
+    return publish(
+        submit_comment,
+        post,
+        form_data(post, author_email="newcomer@example.com", **fields),
+        ip_address=next_ip(),
+    )
+
+
+def mail_to(address):
+    return [message for message in mail.outbox if address in message.to]
+
+
+# Moderators hear about held comments
+
+
+def test_a_held_comment_emails_every_moderator_a_link_to_review_it(seed_post, moderators, publish):
+    comment = held_comment(seed_post, publish, author_name="Newcomer", body="Is this safe?")
+
+    assert comment.status == Comment.Status.PENDING
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "mod@example.com",
+        "root@example.com",
+    ]
+    message = mail.outbox[0]
+    assert seed_post.title[:40] in message.subject
+    assert "Newcomer" in message.body
+    assert "Is this safe?" in message.body
+    assert "First comment from this email" in message.body
+    try:
+        inspect_path = reverse("wagtailsnippets_comments_comment:inspect", args=[comment.pk])
+    except NoReverseMatch:
+        pytest.fail(
+            "The admin's Comment viewset (URL namespace wagtailsnippets_comments_comment) is "
+            "not registered yet, so the email links to the admin home instead of the comment."
+        )
+    assert f"http://testserver{inspect_path}" in message.body
+
+
+def test_no_moderator_email_when_the_setting_is_off(seed_post, moderators, publish):
+    rules = CommentSettings.load()
+    rules.notify_moderators = False
+    rules.save()
+
+    comment = held_comment(seed_post, publish)
+
+    assert comment.status == Comment.Status.PENDING
+    assert mail.outbox == []
+
+
+def test_no_moderator_email_for_a_comment_published_at_once(seed_post, moderators, publish):
+    make_comment(seed_post, author_email="regular@example.com")
+
+    comment = publish(
+        submit_comment,
+        seed_post,
+        form_data(seed_post, author_email="regular@example.com"),
+        ip_address=next_ip(),
+    )
+
+    assert comment.status == Comment.Status.APPROVED
+    assert mail.outbox == []
+
+
+# Readers hear about replies
+
+
+@pytest.fixture
+def ada_comment(seed_post):
+    return make_comment(seed_post, author_name="Ada", author_email=ADA, notify_replies=True)
+
+
+def reply_to(parent, publish, email, **fields):
+    data = form_data(parent.post, parent=parent.pk, author_email=email, **fields)
+    return publish(submit_comment, parent.post, data, ip_address=next_ip())
+
+
+def test_an_approved_reply_emails_the_reader_who_asked_once(seed_post, ada_comment, publish):
+    make_comment(seed_post, author_email="grace@example.com")
+
+    reply = reply_to(
+        ada_comment, publish, "grace@example.com", author_name="Grace", body="Me <em>too</em>."
+    )
+
+    assert reply.status == Comment.Status.APPROVED
+    [notice] = mail_to(ADA)
+    assert len(mail.outbox) == 1
+    assert notice.subject == f"Grace replied to your comment on “{seed_post.title}”"
+    assert "Hello Ada," in notice.body
+    assert "Me too." in notice.body
+    assert f"{seed_post.get_full_url()}#comment-{reply.pk}" in notice.body
+    reply.refresh_from_db()
+    assert reply.reply_notice_sent_at is not None
+
+
+def test_the_notice_carries_one_click_unsubscribe_headers(seed_post, site, ada_comment, publish):
+    make_comment(seed_post, author_email="grace@example.com")
+
+    reply_to(ada_comment, publish, "grace@example.com")
+
+    [notice] = mail_to(ADA)
+    unsubscribe_url = site.root_url + reverse(
+        "comments:unsubscribe", args=[ada_comment.unsubscribe_token]
+    )
+    assert unsubscribe_url.startswith("http")
+    assert notice.extra_headers["List-Unsubscribe"] == f"<{unsubscribe_url}>"
+    assert notice.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert unsubscribe_url in notice.body
+    rendered = notice.message()
+    assert rendered["List-Unsubscribe"] == f"<{unsubscribe_url}>"
+    assert rendered["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_a_held_reply_notifies_only_once_a_moderator_approves_it(
+    seed_post, ada_comment, moderators, publish
+):
+    reply = reply_to(ada_comment, publish, "newcomer@example.com")
+    assert reply.status == Comment.Status.PENDING
+    assert mail_to(ADA) == []
+
+    publish(moderate, [reply.pk], "approve", moderators)
+
+    assert len(mail_to(ADA)) == 1
+
+
+def test_approving_a_reply_again_does_not_notify_twice(seed_post, ada_comment, moderators, publish):
+    reply = reply_to(ada_comment, publish, "newcomer@example.com")
+
+    publish(moderate, [reply.pk], "approve", moderators)
+    publish(moderate, [reply.pk], "unapprove", moderators)
+    publish(moderate, [reply.pk], "approve", moderators)
+
+    assert len(mail_to(ADA)) == 1
+
+
+def test_a_reply_that_stays_held_or_is_spammed_notifies_nobody(
+    seed_post, ada_comment, moderators, publish
+):
+    reply = reply_to(ada_comment, publish, "newcomer@example.com")
+
+    publish(moderate, [reply.pk], "spam", moderators)
+
+    assert mail_to(ADA) == []
+
+
+def test_no_notice_for_a_readers_own_reply(seed_post, ada_comment, publish):
+    reply = reply_to(ada_comment, publish, ADA.upper())
+
+    assert reply.status == Comment.Status.APPROVED
+    assert mail.outbox == []
+
+
+def test_no_notice_when_the_reader_did_not_ask(seed_post, publish):
+    quiet = make_comment(seed_post, author_email=ADA, notify_replies=False)
+    make_comment(seed_post, author_email="grace@example.com")
+
+    reply = reply_to(quiet, publish, "grace@example.com")
+
+    assert reply.status == Comment.Status.APPROVED
+    assert mail.outbox == []
+
+
+# Unsubscribing
+
+
+def unsubscribe_path(comment):
+    return reverse("comments:unsubscribe", args=[comment.unsubscribe_token])
+
+
+def test_opening_the_unsubscribe_link_asks_first_and_changes_nothing(
+    client, seed_post, ada_comment
+):
+    response = client.get(unsubscribe_path(ada_comment))
+
+    assert response.status_code == 200
+    assert "Stop reply notifications" in response.text
+    assert 'name="scope" value="all"' in response.text
+    ada_comment.refresh_from_db()
+    assert ada_comment.notify_replies is True
+
+
+def test_a_mail_clients_one_click_post_unsubscribes_without_a_csrf_token(
+    seed_post, site, ada_comment, publish
+):
+    other_of_ada = make_comment(seed_post, author_email=ADA, notify_replies=True)
+    make_comment(seed_post, author_email="grace@example.com")
+    reply_to(ada_comment, publish, "grace@example.com")
+    [notice] = mail_to(ADA)
+    link = notice.extra_headers["List-Unsubscribe"].strip("<>")
+    mail_client = Client(enforce_csrf_checks=True)
+
+    response = mail_client.post(
+        urlsplit(link).path,
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    assert "You are unsubscribed" in response.text
+    ada_comment.refresh_from_db()
+    other_of_ada.refresh_from_db()
+    assert ada_comment.notify_replies is False
+    assert other_of_ada.notify_replies is True
+
+
+def test_the_confirmation_form_unsubscribes_from_this_comment(client, seed_post, ada_comment):
+    response = client.post(unsubscribe_path(ada_comment), {"scope": "this"})
+
+    assert response.status_code == 200
+    ada_comment.refresh_from_db()
+    assert ada_comment.notify_replies is False
+
+
+def test_scope_all_unsubscribes_every_comment_of_that_email(client, seed_post, ada_comment):
+    same_reader = make_comment(seed_post, author_email=ADA.upper(), notify_replies=True)
+    someone_else = make_comment(seed_post, author_email="grace@example.com", notify_replies=True)
+
+    response = client.post(unsubscribe_path(ada_comment), {"scope": "all"})
+
+    assert response.status_code == 200
+    assert not Comment.objects.filter(author_email__iexact=ADA, notify_replies=True).exists()
+    same_reader.refresh_from_db()
+    someone_else.refresh_from_db()
+    assert same_reader.notify_replies is False
+    assert someone_else.notify_replies is True
+
+
+def test_after_unsubscribing_replies_send_no_email(seed_post, ada_comment, client, publish):
+    client.post(unsubscribe_path(ada_comment), {"scope": "this"})
+    make_comment(seed_post, author_email="grace@example.com")
+
+    reply = reply_to(ada_comment, publish, "grace@example.com")
+
+    assert reply.status == Comment.Status.APPROVED
+    assert mail.outbox == []
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_unknown_unsubscribe_token_is_not_found(client, seed_post, ada_comment, method):
+    response = getattr(client, method)(reverse("comments:unsubscribe", args=["not-a-token"]))
+
+    assert response.status_code == 404
+    ada_comment.refresh_from_db()
+    assert ada_comment.notify_replies is True
