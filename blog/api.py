@@ -28,6 +28,8 @@ from ninja.pagination import paginate
 
 from .block_schemas import ArticleBodyItem
 from .blocks import ArticleBodyBlock
+from .comments.models import CommentSettings, approved_count_subquery
+from .comments.rules import closed_reason
 from .models import LISTING_IMAGE_SPEC, ArticleImage, BlogPostPage
 
 HERO_IMAGE_SPEC = "fill-1200x630"
@@ -55,12 +57,16 @@ class BlogPagesAPIViewSet(PagesAPIViewSet):
     def get_queryset(self):
         queryset = super().get_queryset()
         if issubclass(queryset.model, BlogPostPage):
-            queryset = queryset.select_related("locale").prefetch_related(
-                "tags",
-                Prefetch(
-                    "hero_image",
-                    queryset=ArticleImage.objects.prefetch_renditions(HERO_IMAGE_SPEC),
-                ),
+            queryset = (
+                queryset.select_related("locale")
+                .annotate(comment_count=approved_count_subquery())
+                .prefetch_related(
+                    "tags",
+                    Prefetch(
+                        "hero_image",
+                        queryset=ArticleImage.objects.prefetch_renditions(HERO_IMAGE_SPEC),
+                    ),
+                )
             )
         return queryset
 
@@ -118,7 +124,8 @@ class PostSummary(Schema):
     hero_image: RenditionOut | None = Field(
         description=f"The post's hero image as a {LISTING_IMAGE_SPEC} rendition."
     )
-    comments_open: bool
+    comment_count: int = Field(description="Approved comments.")
+    comments_open: bool = Field(description="Whether a comment may be posted now.")
     html_url: str = Field(description="The post on the website.")
     detail_url: str = Field(description="The post's full JSON (body included) in this API.")
 
@@ -146,8 +153,9 @@ class PostSummary(Schema):
         }
 
     @staticmethod
-    def resolve_comments_open(post):
-        return post.comments_enabled
+    def resolve_comments_open(post, context):
+        rules = CommentSettings.load(request_or_site=context["request"])
+        return closed_reason(post, rules) is None
 
     @staticmethod
     def resolve_html_url(post, context):

@@ -24,6 +24,7 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import Tag, TaggedItemBase
 
+from .api_fields import CommentCountField, CommentsOpenField
 from .blocks import ArticleBodyBlock
 from .comments.models import approved_count_subquery
 from .comments.section import comment_section
@@ -203,6 +204,8 @@ class BlogPostPage(Page):
             serializer=ImageRenditionField("fill-1200x630", source="hero_image"),
         ),
         APIField("comments_enabled"),
+        APIField("comments_open", serializer=CommentsOpenField()),
+        APIField("comment_count", serializer=CommentCountField()),
         APIField("body"),
     ]
 

@@ -12,6 +12,7 @@ from wagtail.api.v3.urls import api as api_v3
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 
 from blog.api import ArticleImagesAPIViewSet, BlogPagesAPIViewSet, posts_router
+from blog.comments.api import router as comments_router
 
 api_v2 = WagtailAPIRouter("wagtailapi_v2")
 api_v2.register_endpoint("pages", BlogPagesAPIViewSet)
@@ -24,4 +25,28 @@ api_v3.description = (
     "and Wagtail's pages API. Anonymous GETs carry an ETag and Cache-Control; errors are "
     "application/problem+json."
 )
+
+
+def document_optional_auth(build_schema):
+    """Wagtail marks public endpoints with an ``AllowAnonymous`` security scheme that has no
+    HTTP scheme, which is not valid OpenAPI. OpenAPI says "a token is optional" with an
+    empty security requirement, so the served schema says that instead."""
+
+    def build(*args, **kwargs):
+        schema = build_schema(*args, **kwargs)
+        schema.get("components", {}).get("securitySchemes", {}).pop("AllowAnonymous", None)
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if isinstance(operation, dict) and "security" in operation:
+                    operation["security"] = [
+                        {} if "AllowAnonymous" in requirement else requirement
+                        for requirement in operation["security"]
+                    ]
+        return schema
+
+    return build
+
+
+api_v3.get_openapi_schema = document_optional_auth(api_v3.get_openapi_schema)
 api_v3.add_router("/posts/", posts_router)
+api_v3.add_router("/comments/", comments_router)

@@ -151,6 +151,16 @@ def on_media_changed(sender, instance=None, **kwargs):
     bump(MEDIA, PAGES)
 
 
+def on_comment_changed(sender, instance, **kwargs):
+    # Any save is a new comment or a moderation decision; counts on listings change too.
+    bump(COMMENTS, comments_of_post(instance.post_id))
+
+
+def on_comment_rules_changed(sender, instance=None, **kwargs):
+    # "Close after N days" decides comments_open on every post.
+    bump(COMMENTS, PAGES)
+
+
 def connect_invalidation_signals():
     """Called from CmsConfig.ready(), so management commands (scheduled publishing) bump
     versions too, not only the web process."""
@@ -158,6 +168,16 @@ def connect_invalidation_signals():
     page_unpublished.connect(on_page_changed, dispatch_uid="api_cache_page_unpublished")
     post_page_move.connect(on_page_changed, dispatch_uid="api_cache_page_moved")
     post_delete.connect(on_page_deleted, dispatch_uid="api_cache_page_deleted")
+    for signal in (post_save, post_delete):
+        kind = "saved" if signal is post_save else "deleted"
+        signal.connect(
+            on_comment_changed, sender="comments.Comment", dispatch_uid=f"api_cache_comment_{kind}"
+        )
+        signal.connect(
+            on_comment_rules_changed,
+            sender="comments.CommentSettings",
+            dispatch_uid=f"api_cache_comment_rules_{kind}",
+        )
     for model in (get_image_model(), get_document_model()):
         for signal in (post_save, post_delete):
             signal.connect(

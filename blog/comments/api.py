@@ -1,0 +1,357 @@
+"""
+The comment service for apps, mounted on Wagtail's v3 NinjaAPI at /api/v3/comments/ so it
+shares its OpenAPI schema, its problem+json errors and its bearer tokens.
+
+Readers' side (anonymous, no CSRF cookie): a post's approved comments in thread order,
+one comment, the form token, counts for many posts, and posting a comment. Posting goes
+through ``submission.submit_comment``, the same path as the reader form, so validation,
+sanitizing, duplicate and flood rules have one implementation.
+
+Moderators' side (a Wagtail API token whose user has ``comments.moderate_comment``):
+the queue by status, and approve/spam/trash/restore/unapprove one or many comments,
+through ``moderation.moderate`` so each decision lands in the same audit log as the
+admin's.
+
+No response carries a commenter's email or IP address, moderators' included.
+"""
+
+import datetime
+from typing import Annotated, Literal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from wagtail.api.v3.auth import BearerTokenAuth
+from wagtail.api.v3.errors import ProblemDetail, problem_response
+from wagtail.api.v3.pagination import WagtailLimitOffsetPagination
+
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from blog.models import BlogPostPage
+
+from .forms import make_form_token
+from .models import Comment, approved_comment_counts
+from .moderation import ModerationError, moderate
+from .rules import CommentRefused
+from .submission import CommentInvalid, can_moderate, submit_comment
+from .threads import public_thread
+from .views import client_ip
+
+MAX_COUNTED_POSTS = 100
+# Ids past the database's integer range are not "not found" to the database but an error.
+PostId = Annotated[int, Field(gt=0, le=2**31 - 1)]
+CommentId = Annotated[int, Field(gt=0, le=2**63 - 1)]
+ModerationAction = Literal["approve", "spam", "trash", "restore", "unapprove"]
+#: Form field names that differ from the API's.
+API_FIELD_NAMES = {"notify_replies": "notify"}
+
+router = Router(tags=["comments"])
+moderation_router = Router(tags=["comment moderation"], auth=BearerTokenAuth())
+
+
+def live_post_or_404(post_id):
+    return get_object_or_404(BlogPostPage.objects.live().public(), pk=post_id)
+
+
+def is_placeholder(comment):
+    return getattr(comment, "shown_as_removed", False)
+
+
+class CommentOut(Schema):
+    """A published comment, or a removed one kept as a placeholder because it has
+    published replies (``removed`` true; no name or text)."""
+
+    id: int
+    post: int = Field(description="Id of the post the comment belongs to.")
+    parent: int | None = Field(description="Id of the comment this one replies to.")
+    depth: int = Field(description="0 for a comment on the post, 1 for a reply, and so on.")
+    author_name: str
+    website: str = Field(description="The author's website, or an empty string.")
+    html: str = Field(description="The comment, as sanitized HTML safe to insert as is.")
+    created_at: datetime.datetime
+    staff: bool = Field(description="Written by the site's staff.")
+    removed: bool = False
+
+    @staticmethod
+    def resolve_post(comment):
+        return comment.post_id
+
+    @staticmethod
+    def resolve_parent(comment):
+        return comment.parent_id
+
+    @staticmethod
+    def resolve_author_name(comment):
+        return "" if is_placeholder(comment) else comment.author_name
+
+    @staticmethod
+    def resolve_website(comment):
+        return "" if is_placeholder(comment) else comment.author_url
+
+    @staticmethod
+    def resolve_html(comment):
+        return "" if is_placeholder(comment) else comment.body_html
+
+    @staticmethod
+    def resolve_removed(comment):
+        return is_placeholder(comment)
+
+    @staticmethod
+    def resolve_staff(comment):
+        return comment.is_staff_reply
+
+
+class ModeratedCommentOut(CommentOut):
+    status: Comment.Status
+    reason: str = Field(description="Why the rules (or a moderator) gave the comment its status.")
+    body: str = Field(description="The comment as submitted, for moderators.")
+
+
+class ThreadQuery(Schema):
+    page: PostId = Field(description="Id of the post.")
+
+
+class CountsQuery(Schema):
+    page: list[PostId] = Field(
+        min_length=1,
+        max_length=MAX_COUNTED_POSTS,
+        description="Ids of posts; repeat the parameter (?page=1&page=2).",
+    )
+
+
+class PostCommentCount(Schema):
+    page: int
+    count: int
+
+
+class CommentCounts(Schema):
+    counts: list[PostCommentCount]
+
+
+class FormToken(Schema):
+    token: str = Field(description="Send back as `token` when posting a comment.")
+    min_seconds: int = Field(description="Posting sooner than this after fetching is refused.")
+
+
+class CommentIn(Schema):
+    page: PostId = Field(description="Id of the post.")
+    parent: CommentId | None = Field(None, description="Id of an approved comment to reply to.")
+    author_name: str = Field(max_length=100)
+    author_email: str = Field(max_length=254, description="Never published.")
+    author_url: str = Field("", max_length=500)
+    body: str = Field(description="Plain text; links and line breaks are kept.")
+    notify: bool = Field(False, description="Email the author when someone replies.")
+    token: str = Field(description="From GET /api/v3/comments/form-token/.")
+
+
+class CommentCreated(Schema):
+    id: int
+    status: Literal["approved", "pending"] = Field(
+        description="approved: visible now; pending: waiting for a moderator."
+    )
+
+
+class BulkModeration(Schema):
+    ids: list[CommentId] = Field(min_length=1, max_length=500)
+    reason: str = Field("", max_length=255)
+
+
+class ModerationResult(Schema):
+    changed: list[int] = Field(description="Ids whose status changed (others already were so).")
+
+
+class ModerationQuery(Schema):
+    status: list[Comment.Status] = Field(
+        default_factory=lambda: [Comment.Status.PENDING],
+        description="Statuses to list; pending comments come first, newest first within.",
+    )
+    page: PostId | None = Field(None, description="Only comments on this post.")
+
+
+PROBLEMS = dict.fromkeys((403, 409, 422, 429), ProblemDetail)
+
+router.add_router("/moderation/", moderation_router)
+
+
+@router.get(
+    "/",
+    response=list[CommentOut],
+    url_name="list_comments",
+    summary="A post's approved comments, in thread order",
+    operation_id="comments_list",
+    openapi_extra={"responses": {404: {"description": "No published post with this id."}}},
+)
+@paginate(WagtailLimitOffsetPagination)
+def list_comments(request: HttpRequest, query: ThreadQuery = Query(...), **kwargs):  # noqa: B008
+    post = live_post_or_404(query.page)
+    thread = public_thread(post.pk)
+    for node in thread:
+        node.comment.shown_as_removed = node.removed
+    return [node.comment for node in thread]
+
+
+@router.get(
+    "/form-token/",
+    response=FormToken,
+    url_name="comment_form_token",
+    summary="A token to post a comment with",
+    operation_id="comments_form_token",
+)
+def form_token(request: HttpRequest, response: HttpResponse, query: ThreadQuery = Query(...)):  # noqa: B008
+    post = live_post_or_404(query.page)
+    # The token records when it was issued; a cached copy would defeat the timing check.
+    response["Cache-Control"] = "no-store"
+    return {"token": make_form_token(post), "min_seconds": settings.COMMENTS_MIN_SECONDS_TO_POST}
+
+
+@router.get(
+    "/counts/",
+    response=CommentCounts,
+    url_name="comment_counts",
+    summary="Approved comment counts for many posts",
+    operation_id="comments_counts",
+)
+def comment_counts(request: HttpRequest, query: CountsQuery = Query(...)):  # noqa: B008
+    post_ids = list(dict.fromkeys(query.page))
+    live = set(
+        BlogPostPage.objects.live().public().filter(pk__in=post_ids).values_list("pk", flat=True)
+    )
+    counts = approved_comment_counts([post_id for post_id in post_ids if post_id in live])
+    return {"counts": [{"page": post_id, "count": counts.get(post_id, 0)} for post_id in post_ids]}
+
+
+@router.get(
+    "/{int:comment_id}/",
+    response=CommentOut,
+    url_name="detail_comment",
+    summary="One approved comment",
+    operation_id="comments_detail",
+)
+def get_comment(request: HttpRequest, comment_id: CommentId):
+    live_posts = BlogPostPage.objects.live().public().values("pk")
+    return get_object_or_404(Comment.objects.approved(), pk=comment_id, post__in=live_posts)
+
+
+def form_errors(form):
+    return [
+        {
+            "loc": ["body", API_FIELD_NAMES.get(field, field)] if field != "__all__" else ["body"],
+            "msg": error["message"],
+            "type": error["code"] or "invalid",
+        }
+        for field, errors in form.errors.get_json_data().items()
+        for error in errors
+    ]
+
+
+@router.post(
+    "/",
+    response={201: CommentCreated, **PROBLEMS},
+    url_name="create_comment",
+    summary="Post a comment",
+    description=(
+        "Same rules as the reader form. 422: field errors; 403: comments are closed; "
+        "409: the same comment was already posted; 429: too fast, see Retry-After."
+    ),
+    operation_id="comments_create",
+)
+def create_comment(request: HttpRequest, data: CommentIn):
+    post = BlogPostPage.objects.live().public().filter(pk=data.page).first()
+    if post is None:
+        return problem_response(
+            status=422,
+            detail="The comment has errors.",
+            errors=[{"loc": ["body", "page"], "msg": "No published post has this id."}],
+        )
+    form_data = {
+        "author_name": data.author_name,
+        "author_email": data.author_email,
+        "author_url": data.author_url,
+        "body": data.body,
+        "notify_replies": data.notify,
+        "parent": data.parent or "",
+        "token": data.token,
+    }
+    try:
+        comment = submit_comment(
+            post,
+            form_data,
+            ip_address=client_ip(request),
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+    except CommentInvalid as invalid:
+        return problem_response(
+            status=422, detail="The comment has errors.", errors=form_errors(invalid.form)
+        )
+    except CommentRefused as refused:
+        response = problem_response(status=refused.status_code, detail=refused.message)
+        if refused.retry_after:
+            response["Retry-After"] = str(refused.retry_after)
+        return response
+    # A comment the bot traps sent to spam is reported as pending: bots learn nothing.
+    status = "approved" if comment.status == Comment.Status.APPROVED else "pending"
+    return Status(201, {"id": comment.pk, "status": status})
+
+
+def require_moderator(request):
+    if not can_moderate(request.user):
+        raise PermissionDenied("This token's user may not moderate comments.")
+
+
+@moderation_router.get(
+    "/",
+    response=list[ModeratedCommentOut],
+    url_name="moderation_queue",
+    summary="Comments by status, for moderators",
+    operation_id="comments_moderation_list",
+)
+@paginate(WagtailLimitOffsetPagination)
+def moderation_queue(request: HttpRequest, query: ModerationQuery = Query(...), **kwargs):  # noqa: B008
+    require_moderator(request)
+    comments = Comment.objects.filter(status__in=query.status)
+    if query.page:
+        comments = comments.filter(post_id=query.page)
+    pending_first = [Comment.Status.PENDING, *(s for s in Comment.Status if s != "pending")]
+    order = Case(
+        *(When(status=status, then=Value(rank)) for rank, status in enumerate(pending_first)),
+        output_field=IntegerField(),
+    )
+    return comments.order_by(order, "-created_at", "-pk")
+
+
+@moderation_router.post(
+    "/actions/{action}/",
+    response={200: ModerationResult, 403: ProblemDetail, 422: ProblemDetail},
+    url_name="moderate_comments",
+    summary="Moderate many comments at once",
+    operation_id="comments_moderate_bulk",
+)
+def moderate_many(request: HttpRequest, action: ModerationAction, data: BulkModeration):
+    require_moderator(request)
+    try:
+        changed = moderate(data.ids, action, request.user, reason=data.reason)
+    except ModerationError as error:
+        return problem_response(status=422, detail=str(error))
+    return {"changed": sorted(comment.pk for comment in changed)}
+
+
+@moderation_router.post(
+    "/{int:comment_id}/actions/{action}/",
+    response={200: ModeratedCommentOut, 403: ProblemDetail, 404: ProblemDetail, 422: ProblemDetail},
+    url_name="moderate_comment",
+    summary="Moderate one comment",
+    operation_id="comments_moderate",
+)
+def moderate_one(request: HttpRequest, comment_id: CommentId, action: ModerationAction):
+    require_moderator(request)
+    comment = get_object_or_404(Comment, pk=comment_id)
+    try:
+        moderate([comment.pk], action, request.user)
+    except ModerationError as error:
+        return problem_response(status=422, detail=str(error))
+    comment.refresh_from_db()
+    return comment

@@ -1,0 +1,83 @@
+"""Wagtail's v3 pages API with our fields, and the one-call post listing."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_post_detail_has_our_fields_and_typed_body(client, seed_post):
+    data = client.get(f"/api/v3/pages/{seed_post.pk}/").json()
+
+    assert data["meta"]["type"] == "blog.BlogPostPage"
+    assert data["date"] == "2025-03-27"
+    assert data["comments_open"] is True
+    assert data["comment_count"] == 0
+    assert data["hero_image_rendition"]["width"] == 1200
+    cards = [block["value"] for block in data["body"] if block["type"] == "study_card"]
+    assert [(card["year"], card["study_type"]) for card in cards] == [
+        (2021, "systematic_review"),
+        (2019, "other"),
+        (2020, "randomized_controlled_trial"),
+    ]
+    mechanisms = next(block for block in data["body"] if block["type"] == "numbered_list")
+    assert [item["number"] for item in mechanisms["value"]["items"]] == [1, 2, 3, 4]
+
+
+def test_blog_index_detail_has_its_intro_as_html(client, blog_index):
+    data = client.get(f"/api/v3/pages/{blog_index.pk}/").json()
+
+    assert (
+        data["intro"] == "<p>Every post, newest first. Each one shows the studies it rests on.</p>"
+    )
+
+
+def test_find_by_html_path(client, seed_post):
+    response = client.get(
+        "/api/v3/pages/find/?html_path=/blog/dry-needling-chronic-muscle-cramping/"
+    )
+
+    assert response.status_code == 302
+    assert f"/api/v3/pages/{seed_post.pk}/" in response["Location"]
+
+
+def test_posts_listing_is_newest_first_with_what_an_index_needs(client, seed_post, make_posts):
+    make_posts(3)
+
+    data = client.get("/api/v3/posts/").json()
+
+    assert data["count"] == 4
+    dates = [item["date"] for item in data["items"]]
+    assert dates == sorted(dates, reverse=True)
+    seed = next(item for item in data["items"] if item["id"] == seed_post.pk)
+    assert seed["hero_image"]["width"] == 640
+    assert seed["hero_image"]["credit"] == "Freepik"
+    assert seed["html_url"].endswith("/blog/dry-needling-chronic-muscle-cramping/")
+    assert seed["comment_count"] == 0
+    assert "dry needling" in seed["tags"]
+
+
+def test_posts_listing_paginates_and_filters_by_tag(client, seed_post, make_posts):
+    make_posts(3)
+
+    page = client.get("/api/v3/posts/?limit=2&offset=2").json()
+    tagged = client.get("/api/v3/posts/?tag=dry-needling").json()
+    too_many = client.get("/api/v3/posts/?limit=500")
+
+    assert (page["count"], len(page["items"])) == (4, 2)
+    assert [item["id"] for item in tagged["items"]] == [seed_post.pk]
+    assert too_many.status_code == 400
+    assert too_many["Content-Type"] == "application/problem+json"
+
+
+def test_posts_listing_uses_a_fixed_number_of_queries(
+    client, make_posts, django_assert_max_num_queries
+):
+    make_posts(40)
+    client.get("/api/v3/posts/?limit=50")  # first read generates the renditions
+
+    from django.core.cache import cache
+
+    cache.clear()
+    with django_assert_max_num_queries(10):
+        response = client.get("/api/v3/posts/?limit=50")
+    assert response.json()["count"] == 41
