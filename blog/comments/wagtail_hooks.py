@@ -1,0 +1,45 @@
+"""
+Where the moderators' admin (``blog.comments.admin``) plugs into Wagtail: the permission
+policy, the Comments viewset and menu item, the audit-trail log actions, the dashboard
+panel, the bulk actions and the stylesheet that draws the menu badge.
+"""
+
+from django.templatetags.static import static
+from django.utils.html import format_html
+
+from wagtail import hooks
+from wagtail.permissions import register_permission_policy
+from wagtail.snippets.models import register_snippet
+
+from .admin import (
+    COMMENT_BULK_ACTIONS,
+    CommentViewSet,
+    PendingCommentsPanel,
+    moderation_policy,
+    register_moderation_log_actions,
+)
+from .models import Comment
+
+# Before the viewset: registering it asks the registry for Comment's policy, and Wagtail
+# refuses a custom policy once it has handed out its fallback one.
+register_permission_policy(Comment, moderation_policy)
+register_snippet(CommentViewSet)
+
+hooks.register("register_log_actions", register_moderation_log_actions)
+
+# Wagtail's snippets app registers its generic "delete" bulk action for every snippet
+# model with the default order 0; a later order makes "delete" on comments ours, which
+# goes through moderate() and refuses to delete a comment that has replies.
+for bulk_action in COMMENT_BULK_ACTIONS:
+    hooks.register("register_bulk_action", bulk_action, order=1)
+
+
+@hooks.register("construct_homepage_panels")
+def add_pending_comments_panel(request, panels):
+    if moderation_policy.user_has_permission(request.user, "view"):
+        panels.append(PendingCommentsPanel())
+
+
+@hooks.register("insert_global_admin_css")
+def comments_admin_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("css/comments-admin.css"))
