@@ -5,6 +5,7 @@ import math
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
+from django.dispatch import receiver
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -19,6 +20,7 @@ from wagtail.images.models import AbstractImage, AbstractRendition, Image
 from wagtail.models import Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
+from wagtail.signals import page_published
 
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -28,6 +30,7 @@ from .api_fields import CommentCountField, CommentsOpenField
 from .blocks import ArticleBodyBlock
 from .comments.models import approved_count_subquery
 from .comments.section import comment_section
+from .feeds import PostCommentsFeed, PostsAtomFeed, PostsRssFeed
 
 LISTING_IMAGE_SPEC = "fill-640x360"
 
@@ -150,6 +153,21 @@ class BlogIndexPage(RoutablePageMixin, Page):
             template="blog/tag_index_page.html",
         )
 
+    @path("feed/rss/", name="rss_feed")
+    def rss_feed(self, request):
+        return PostsRssFeed()(request, blog_index=self)
+
+    @path("feed/atom/", name="atom_feed")
+    def atom_feed(self, request):
+        return PostsAtomFeed()(request, blog_index=self)
+
+    @path("feed/comments/<slug:post_slug>/", name="comments_feed")
+    def comments_feed(self, request, post_slug):
+        post = get_object_or_404(
+            BlogPostPage.objects.child_of(self).live().public(), slug=post_slug
+        )
+        return PostCommentsFeed()(request, post=post)
+
 
 class BlogPostPage(Page):
     date = models.DateField("Published on", default=timezone.localdate)
@@ -220,6 +238,31 @@ class BlogPostPage(Page):
         context.update(comment_section(request, self, form=comment_form))
         return context
 
+    def related_posts(self):
+        """Other live posts sharing the most tags with this one, newest first among equals,
+        in a fixed number of queries however many posts share them. Tags are read as saved,
+        so a preview shows the posts related by the last saved tags."""
+        tag_ids = BlogPostTag.objects.filter(content_object_id=self.pk).values("tag_id")
+        return list(
+            BlogPostPage.objects.live()
+            .public()
+            .exclude(pk=self.pk)
+            .annotate(
+                shared_tags=models.Count(
+                    "tagged_items", filter=models.Q(tagged_items__tag__in=tag_ids)
+                )
+            )
+            .filter(shared_tags__gt=0)
+            .order_by("-shared_tags", "-date", "-pk")
+            .defer_streamfields()
+            .prefetch_related(
+                models.Prefetch(
+                    "hero_image",
+                    queryset=ArticleImage.objects.prefetch_renditions(LISTING_IMAGE_SPEC),
+                )
+            )[: settings.BLOG_RELATED_POSTS]
+        )
+
     @cached_property
     def table_of_contents(self):
         """The post's H2 headings, as (text, anchor) pairs for the contents box."""
@@ -237,3 +280,10 @@ class BlogPostPage(Page):
     @property
     def reading_time_minutes(self):
         return max(1, math.ceil(self.word_count / settings.BLOG_WORDS_PER_MINUTE))
+
+
+@receiver(page_published, sender=BlogPostPage)
+def index_post_with_its_tags(sender, instance, **kwargs):
+    """The search index entry is written when the page row is saved, before modelcluster saves
+    the tags; publishing writes it again so a post is found by the tags it was published with."""
+    index.insert_or_update_object(instance)

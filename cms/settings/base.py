@@ -9,6 +9,8 @@ WAL mode, a local-memory cache and mail printed to the console.
 import os
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -199,9 +201,37 @@ SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 WAGTAIL_SITE_NAME = os.environ.get("WAGTAIL_SITE_NAME", "Evidence Notes")
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAILIMAGES_IMAGE_MODEL = "blog.ArticleImage"
-WAGTAILSEARCH_BACKENDS = {
-    "default": {"BACKEND": "wagtail.search.backends.database"},
+# Search: the database's own full-text search (SQLite FTS5, PostgreSQL) unless
+# SEARCH_BACKEND_URL points at Elasticsearch or OpenSearch. SEARCH_BACKEND names the
+# engine's major version, whose client package (e.g. `elasticsearch>=9,<10`) must be
+# installed; after switching, build the index once with `manage.py update_index`.
+SEARCH_ENGINES = {
+    "elasticsearch7",
+    "elasticsearch8",
+    "elasticsearch9",
+    "opensearch2",
+    "opensearch3",
 }
+SEARCH_BACKEND_URLS = env_list("SEARCH_BACKEND_URL")
+if SEARCH_BACKEND_URLS:
+    SEARCH_ENGINE = os.environ.get("SEARCH_BACKEND", "elasticsearch9")
+    if SEARCH_ENGINE not in SEARCH_ENGINES:
+        raise ImproperlyConfigured(
+            f"SEARCH_BACKEND={SEARCH_ENGINE!r} is not a search engine Wagtail supports; use one "
+            f"of {', '.join(sorted(SEARCH_ENGINES))}."
+        )
+    WAGTAILSEARCH_BACKENDS = {
+        "default": {
+            "BACKEND": f"wagtail.search.backends.{SEARCH_ENGINE}",
+            "URLS": SEARCH_BACKEND_URLS,
+            "INDEX_PREFIX": os.environ.get("SEARCH_INDEX_PREFIX", "evidence_notes_"),
+            "TIMEOUT": int(os.environ.get("SEARCH_BACKEND_TIMEOUT", "10")),
+        }
+    }
+else:
+    WAGTAILSEARCH_BACKENDS = {
+        "default": {"BACKEND": "wagtail.search.backends.database"},
+    }
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
 
@@ -248,6 +278,8 @@ SECURE_CSP_ADMIN = {
 # Blog
 BLOG_POSTS_PER_PAGE = 10
 BLOG_WORDS_PER_MINUTE = 230
+BLOG_RELATED_POSTS = 3
+BLOG_FEED_ITEMS = 20
 
 # Comments. The rules administrators tune day to day (approval policy, word lists, link
 # limit, closing after N days) live in the admin under Settings → Comment rules; these

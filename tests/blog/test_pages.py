@@ -92,7 +92,8 @@ def test_post_page_queries_do_not_grow_with_blocks(
     with CaptureQueriesContext(connection) as seed_queries:
         client.get(seed_post.url)
     seed_query_count = len(seed_queries)
-    assert seed_query_count <= 14
+    # The article, its comments, related posts and the head (feed links, share image).
+    assert seed_query_count <= 17
     body = list(seed_post.body.raw_data) * 6
     seed_post.body = body
     seed_post.save_revision().publish()

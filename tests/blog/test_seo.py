@@ -1,0 +1,179 @@
+"""What machines read: sitemap, robots.txt, canonical and share meta, JSON-LD, related posts."""
+
+import json
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from bs4 import BeautifulSoup
+from defusedxml import ElementTree
+
+from blog.structured_data import json_ld_script
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+SEED_URL = "http://localhost/blog/dry-needling-chronic-muscle-cramping/"
+
+
+def head(response):
+    return BeautifulSoup(response.content, "html.parser").head
+
+
+def meta(html_head, key):
+    tag = html_head.find("meta", attrs={"property": key}) or html_head.find(
+        "meta", attrs={"name": key}
+    )
+    return tag["content"] if tag else None
+
+
+def json_ld(response):
+    scripts = BeautifulSoup(response.content, "html.parser").select(
+        'script[type="application/ld+json"]'
+    )
+    assert len(scripts) == 1
+    return json.loads(scripts[0].string)
+
+
+def test_sitemap_lists_every_live_post_and_no_draft(seed_post, make_posts, client):
+    posts = make_posts(3)
+    posts[1].unpublish()
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    urls = {
+        url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod")
+        for url in ElementTree.fromstring(response.content).findall(f"{SITEMAP}url")
+    }
+    assert SEED_URL in urls
+    assert "http://localhost/blog/generated-post-1/" in urls
+    assert "http://localhost/blog/generated-post-3/" in urls
+    assert "http://localhost/blog/generated-post-2/" not in urls
+    assert all(lastmod for lastmod in urls.values())
+    assert urls[SEED_URL] == seed_post.last_published_at.date().isoformat()
+
+
+def test_robots_txt_allows_the_site_and_points_to_the_sitemap(db, client):
+    response = client.get("/robots.txt", HTTP_HOST="example.org")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    lines = response.content.decode().splitlines()
+    assert "User-agent: *" in lines
+    assert "Disallow: /admin/" in lines
+    assert "Allow: /" in lines
+    assert "Sitemap: http://example.org/sitemap.xml" in lines
+
+
+def test_post_has_canonical_open_graph_and_twitter_meta(seed_post, client):
+    html_head = head(client.get(seed_post.url))
+    assert html_head.find("link", rel="canonical")["href"] == SEED_URL
+    assert meta(html_head, "og:url") == SEED_URL
+    assert meta(html_head, "og:type") == "article"
+    assert meta(html_head, "og:title") == seed_post.title
+    assert meta(html_head, "og:description") == seed_post.search_description
+    assert meta(html_head, "article:published_time") == "2025-03-27"
+    image = meta(html_head, "og:image")
+    assert image.startswith("http://localhost/media/images/") and "fill-1200x630" in image
+    assert meta(html_head, "og:image:width") == "1200"
+    assert meta(html_head, "twitter:card") == "summary_large_image"
+    assert meta(html_head, "twitter:image") == image
+    assert meta(html_head, "description") == seed_post.search_description
+
+
+def test_listing_pages_have_their_own_canonical_url(seed_post, client):
+    html_head = head(client.get("/blog/tags/dry-needling/"))
+    assert (
+        html_head.find("link", rel="canonical")["href"]
+        == "http://localhost/blog/tags/dry-needling/"
+    )
+    assert meta(html_head, "og:type") == "website"
+    assert head(client.get("/")).find("link", rel="canonical")["href"] == "http://localhost/"
+
+
+def test_json_ld_describes_the_article_and_cites_every_study(seed_post, client):
+    data = json_ld(client.get(seed_post.url))
+    assert data["@context"] == "https://schema.org"
+    assert data["@type"] == "Article"
+    assert data["headline"] == seed_post.title
+    assert data["datePublished"] == "2025-03-27"
+    assert data["dateModified"].startswith(seed_post.last_published_at.date().isoformat())
+    assert data["url"] == SEED_URL
+    assert data["image"]["url"].startswith("http://localhost/media/images/")
+    assert data["publisher"]["name"] == "Evidence Notes"
+    assert data["author"]
+    citations = data["citation"]
+    assert [(c["isPartOf"]["name"], c["datePublished"]) for c in citations] == [
+        ("Journal of Orthopedic & Sports Physical Therapy", "2021"),
+        ("Clinical Journal of Sports Medicine", "2019"),
+        ("Journal of Pain Research", "2020"),
+    ]
+    assert all(c["@type"] == "ScholarlyArticle" for c in citations)
+    assert citations[2]["description"].startswith("Patients experienced reduced pain")
+
+
+def test_json_ld_links_a_study_by_its_doi(seed_post, blog_index, client):
+    from tests.conftest import build_post
+
+    study = {
+        "year": 2022,
+        "study_type": "randomized_controlled_trial",
+        "journal": "Pain Medicine",
+        "population": "Adults",
+        "finding": "Less pain.",
+        "relevance": "Direct.",
+        "link": "",
+        "doi": "10.1093/pm/pnab123",
+    }
+    post = build_post(blog_index, 1, body=[("study_card", study)])
+    (citation,) = json_ld(client.get(post.url))["citation"]
+    assert citation["url"] == "https://doi.org/10.1093/pm/pnab123"
+    assert citation["identifier"]["value"] == "10.1093/pm/pnab123"
+
+
+def test_json_ld_cannot_be_broken_out_of(seed_post, blog_index, client):
+    from tests.conftest import build_post
+
+    title = "Cramps </script><script>alert(1)</script> & <!-- more"
+    post = build_post(blog_index, 1, title=title)
+    content = client.get(post.url).content.decode()
+    assert "<script>alert(1)" not in content
+    assert json_ld(client.get(post.url))["headline"] == title
+    script = str(json_ld_script({"text": "</script>&<"}))
+    assert script.count("</script>") == 1
+    assert "\\u003C/script\\u003E\\u0026\\u003C" in script
+
+
+def test_related_posts_share_most_tags_then_newest(seed_post, blog_index, make_posts, client):
+    from tests.conftest import build_post
+
+    build_post(blog_index, 1, tags=["dry needling"])
+    build_post(blog_index, 2, tags=["dry needling", "muscle cramps"])
+    build_post(blog_index, 3, tags=["dry needling"])
+    build_post(blog_index, 4, tags=["nutrition"])
+    draft = build_post(blog_index, 5, tags=["dry needling", "muscle cramps", "physical therapy"])
+    draft.unpublish()
+    related = [post.title for post in seed_post.related_posts()]
+    assert related == ["Generated post 2", "Generated post 3", "Generated post 1"]
+    html = BeautifulSoup(client.get(seed_post.url).content, "html.parser")
+    assert [a.text for a in html.select(".related-post__title")] == related
+
+
+def test_related_posts_are_limited_and_empty_without_tags(seed_post, blog_index, make_posts):
+    from tests.conftest import build_post
+
+    make_posts(5, tags=["dry needling"])
+    assert len(seed_post.related_posts()) == 3
+    untagged = build_post(blog_index, 9)
+    assert untagged.related_posts() == []
+
+
+def test_post_page_queries_stay_bounded_with_related_posts(
+    seed_post, make_posts, client, django_assert_max_num_queries
+):
+    make_posts(2, tags=["dry needling"])
+    client.get(seed_post.url)
+    with CaptureQueriesContext(connection) as few_related:
+        client.get(seed_post.url)
+    query_count = len(few_related)  # now: the query log is a bounded deque that moves on
+    make_posts(30, start=3, tags=["dry needling", "muscle cramps"], hero_image=seed_post.hero_image)
+    client.get(seed_post.url)  # renditions are generated on the first view
+    with django_assert_max_num_queries(query_count + 1):
+        response = client.get(seed_post.url)
+    assert len(BeautifulSoup(response.content, "html.parser").select(".related-post")) == 3
