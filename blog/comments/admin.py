@@ -78,10 +78,10 @@ ACTION_BUTTON_LABELS = {
 }
 ACTION_ICONS = {
     "approve": "check",
-    "unapprove": "undo",
+    "unapprove": "resubmit",
     "spam": "warning",
     "trash": "bin",
-    "restore": "undo",
+    "restore": "rotate",
     "delete": "cross",
 }
 ACTION_PAST_TENSE = {
