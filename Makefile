@@ -51,5 +51,10 @@ check: $(VENV)/.installed-test
 	$(MANAGE) makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=cms.settings.production SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=example.org $(MANAGE) check --deploy --fail-level WARNING
 
+# Throughput of the site, its comment API and Isso on this machine (docs/benchmarks.md).
+# Options: BENCH_ARGS="--cases thread_ours,thread_isso", BENCH_DURATION=3 for a quick run.
+bench: $(VENV)/.installed-run
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,753 @@
+"""
+`make bench`: the site, its comment API and Isso on this machine, under the same load.
+
+Builds a throwaway database (SQLite in a temp dir, or a new PostgreSQL database when
+DATABASE_URL is set), loads the seed article, generated posts and a comment thread,
+serves the site and Isso with gunicorn and a static copy of the thread JSON with nginx,
+measures each case with wrk and writes bench/results/latest.md. Everything it starts
+or creates is removed at the end, also on error or Ctrl-C. Settings: bench/settings.py.
+"""
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import pwd
+import re
+import secrets
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.parse
+from dataclasses import asdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import isso, settings  # noqa: E402
+from bench.content import thread_comments  # noqa: E402
+from bench.processes import (  # noqa: E402
+    Cleanup,
+    children_of,
+    free_port,
+    http_request,
+    run_logged,
+    wait_until_serving,
+)
+from bench.report import (  # noqa: E402
+    Case,
+    check_targets,
+    format_ms,
+    integrity_note,
+    non_2xx_note,
+    parse_wrk_result,
+    results_table,
+    targets_table,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+LUA = BENCH / "lua"
+PYTHON = Path(sys.executable)
+
+CASES = [
+    Case("page", "Seed post, HTML page", "ours", vs_static=True),
+    Case("v2_detail", "API v2 post detail", "ours", vs_static=True),
+    Case("v2_listing", "API v2 post listing, fields=*", "ours", vs_static=True),
+    Case(
+        "thread_ours", "Comment thread GET", "ours", isso_counterpart="thread_isso", vs_static=True
+    ),
+    Case("thread_isso", "Comment thread GET", "isso"),
+    Case("static", "Thread JSON as a static file (floor)", "static"),
+    Case("post_ours", "Comment POST", "ours", "POST", isso_counterpart="post_isso"),
+    Case("post_isso", "Comment POST", "isso", "POST"),
+]
+CASE_KEYS = [case.key for case in CASES]
+#: Frames worth naming in a profile summary: our code, Isso's, and what they spend time in.
+INTERESTING_FRAME = re.compile(
+    r"\((?:blog|cms|home|search|isso|bleach|misaka|mistune|modelsearch|django_tasks|redis)/"
+    r"|\((?:django/template|django/db/models/query|wagtail/api|rest_framework|ninja)/"
+)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--posts", type=int, default=settings.POSTS)
+    parser.add_argument("--comments", type=int, default=settings.COMMENTS)
+    parser.add_argument("--replies", type=int, default=settings.REPLIES)
+    parser.add_argument(
+        "--cases",
+        default=",".join(CASE_KEYS),
+        help=f"comma-separated subset of: {', '.join(CASE_KEYS)}",
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="comma-separated cases to sample with py-spy during the measured run "
+        "(profiles go to bench/results/profile-<case>.txt)",
+    )
+    parser.add_argument(
+        "--hold",
+        action="store_true",
+        help="build and start everything, print the URLs, and wait for Ctrl-C instead of "
+        "measuring (for profiling by hand)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=BENCH / "results" / "latest.md",
+        help="where the Markdown results go ('-' for nowhere)",
+    )
+    args = parser.parse_args()
+    for option in ("cases", "profile"):
+        chosen = [key for key in getattr(args, option).split(",") if key]
+        unknown = set(chosen) - set(CASE_KEYS)
+        if unknown:
+            parser.error(f"unknown case(s) in --{option}: {', '.join(sorted(unknown))}")
+        setattr(args, option, chosen)
+    return args
+
+
+def ensure_tool(command, package):
+    if shutil.which(command):
+        return
+    if os.geteuid() != 0:
+        sys.exit(f"`{command}` is missing: install it with `sudo apt-get install {package}`.")
+    print(f"Installing {package} with apt-get")
+    subprocess.run(["apt-get", "update", "-qq"], check=True)  # noqa: S607
+    subprocess.run(  # noqa: S603
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", package],  # noqa: S607
+        check=True,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
+
+
+# --- the database and the cache ---------------------------------------------------------
+
+
+def throwaway_postgres(cleanup, database_url):
+    """CREATE a new database next to the one DATABASE_URL names; DROP it at the end."""
+    import psycopg
+
+    parsed = urllib.parse.urlsplit(database_url)
+    name = f"bench_{secrets.token_hex(4)}"
+    admin_url = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+    def drop():
+        with psycopg.connect(admin_url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    cleanup.callback(drop)
+    return parsed._replace(path=f"/{name}").geturl(), name
+
+
+def redis_for_bench(cleanup):
+    """(REDIS_URL, key prefix, how it was chosen). Keys of this run are deleted afterwards."""
+    import redis
+
+    url = os.environ.get("REDIS_URL")
+    chosen = "from REDIS_URL"
+    if not url:
+        try:
+            redis.Redis.from_url(settings.REDIS_DEFAULT_URL, socket_timeout=1).ping()
+        except redis.RedisError:
+            return None, None, "Redis not answering on 127.0.0.1:6379: per-process memory cache"
+        url = settings.REDIS_DEFAULT_URL
+        chosen = "REDIS_URL was not set; Redis answered, so the bench uses it"
+    prefix = f"bench-{secrets.token_hex(4)}"
+
+    def delete_keys():
+        client = redis.Redis.from_url(url)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+
+    cleanup.callback(delete_keys)
+    return url, prefix, chosen
+
+
+def count_stored(db, tag, result):
+    """What the database holds for one POST run: its rows are found by the run's text tag.
+
+    Every text is unique, so "stored exactly once" means as many distinct texts as 2xx
+    answers and no text twice. The ids in the answers are checked too: an answer naming
+    a comment that is not this request's shows as a repeated or unknown id.
+    """
+    pattern = f"{tag}-%"
+    if db["kind"] == "sqlite":
+        with sqlite3.connect(db["path"]) as connection:
+            rows = connection.execute(db["query"], (pattern,)).fetchall()
+    else:
+        import psycopg
+
+        with psycopg.connect(db["url"]) as connection:
+            rows = connection.execute(db["query"].replace("?", "%s"), (pattern,)).fetchall()
+    texts = {row[1] for row in rows}
+    stored_ids = {row[0] for row in rows}
+    acked = result.acked or 0
+    return {
+        "rows": len(rows),
+        "found": min(acked, len(texts)),
+        "lost": max(0, acked - len(texts)),
+        "duplicates": len(rows) - len(texts),
+        "unacknowledged": max(0, len(texts) - acked),
+        "wrong_ids": len(result.ids) - len(set(result.ids) & stored_ids),
+    }
+
+
+# --- the servers ------------------------------------------------------------------------
+
+
+def django_env(workdir, database_url, redis_url, key_prefix):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="cms.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="off",
+        SECURE_HSTS_SECONDS="0",
+        COMMENTS_RATE_LIMITS="off",
+        STATIC_ROOT=str(Path(workdir) / "static"),
+        MEDIA_ROOT=str(Path(workdir) / "media"),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    else:
+        env["SQLITE_PATH"] = str(Path(workdir) / "db.sqlite3")
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+        env["CACHE_KEY_PREFIX"] = key_prefix
+    return env
+
+
+def nginx_config(directory, port, document_root):
+    return f"""daemon off;
+worker_processes auto;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    types {{ application/json json; }}
+    default_type application/octet-stream;
+    client_body_temp_path {directory}/client_body;
+    proxy_temp_path {directory}/proxy;
+    fastcgi_temp_path {directory}/fastcgi;
+    uwsgi_temp_path {directory}/uwsgi;
+    scgi_temp_path {directory}/scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        root {document_root};
+    }}
+}}
+"""
+
+
+def start_nginx(cleanup, thread_json):
+    """nginx in the foreground on a free port, never as root: as `nobody` when we are root."""
+    directory = Path(cleanup.tempdir("bench-nginx-"))
+    (directory / "thread.json").write_bytes(thread_json)
+    port = free_port()
+    config = directory / "nginx.conf"
+    config.write_text(nginx_config(directory, port, directory))
+    command = [shutil.which("nginx"), "-e", str(directory / "error.log"), "-c", str(config)]
+    if os.geteuid() == 0:
+        nobody = pwd.getpwnam("nobody")
+        os.chown(directory, nobody.pw_uid, nobody.pw_gid)
+        for path in directory.iterdir():
+            os.chown(path, nobody.pw_uid, nobody.pw_gid)
+        command = [
+            shutil.which("setpriv"),
+            f"--reuid={nobody.pw_uid}",
+            f"--regid={nobody.pw_gid}",
+            "--clear-groups",
+            *command,
+        ]
+    log = directory / "stdout.log"
+    process = cleanup.start("nginx", command, log_path=log)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_serving(f"{url}/thread.json", process, "nginx", directory / "error.log")
+    return url, process
+
+
+def gunicorn_ours(port):
+    return [
+        str(PYTHON.parent / "gunicorn"),
+        "--workers",
+        str(settings.WORKERS),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "60",
+        "--log-level",
+        "warning",
+        "cms.wsgi",
+    ]
+
+
+# --- measuring --------------------------------------------------------------------------
+
+
+def wrk_script(workdir, case):
+    parts = ["stats.lua"]
+    if case.method == "POST":
+        parts += ["post_common.lua", f"post_{case.server}.lua"]
+    script = Path(workdir) / f"{case.key}.lua"
+    script.write_text("\n".join((LUA / part).read_text() for part in parts))
+    return script
+
+
+def run_wrk(url, script, seconds, env, result_path):
+    command = [
+        "wrk",
+        f"--threads={settings.THREADS}",
+        f"--connections={settings.CONNECTIONS}",
+        f"--duration={max(1, round(seconds))}s",
+        f"--timeout={settings.REQUEST_TIMEOUT_SECONDS}s",
+        f"--script={script}",
+        url,
+    ]
+    completed = subprocess.run(  # noqa: S603
+        command,
+        env={**os.environ, **env, "BENCH_WRK_RESULT": str(result_path)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if completed.returncode != 0 or not Path(result_path).exists():
+        raise RuntimeError(f"wrk failed: {completed.stderr or completed.stdout}")
+    return parse_wrk_result(Path(result_path).read_text())
+
+
+def ensure_py_spy():
+    venv = BENCH / ".profile-venv"
+    binary = venv / "bin" / "py-spy"
+    marker = venv / f".installed-py-spy-{settings.PY_SPY_VERSION}"
+    if not marker.exists():
+        print(f"Installing py-spy {settings.PY_SPY_VERSION} into {venv}")
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)  # noqa: S603
+        subprocess.run(  # noqa: S603
+            [str(venv / "bin" / "pip"), "install", "--quiet", f"py-spy=={settings.PY_SPY_VERSION}"],
+            capture_output=True,
+            check=True,
+        )
+        marker.touch()
+    return binary
+
+
+def start_profilers(cleanup, master_pid, seconds, workdir, key):
+    py_spy = ensure_py_spy()
+    profilers = []
+    for worker in children_of(master_pid):
+        output = Path(workdir) / f"profile-{key}-{worker}.txt"
+        process = cleanup.start(
+            f"py-spy {worker}",
+            [
+                str(py_spy),
+                "record",
+                "--pid",
+                str(worker),
+                "--duration",
+                str(max(1, round(seconds))),
+                "--rate",
+                "200",
+                "--nonblocking",
+                "--format",
+                "raw",
+                "--output",
+                str(output),
+            ],
+            log_path=Path(workdir) / f"py-spy-{worker}.log",
+        )
+        profilers.append((process, output))
+    return profilers
+
+
+def summarise_profiles(profilers, key, top=25):
+    """Collapsed stacks from py-spy → the frames that hold the most samples."""
+    own, inclusive, total = {}, {}, 0
+    for process, output in profilers:
+        process.wait(60)
+        if not output.exists():
+            continue
+        for line in output.read_text().splitlines():
+            stack, _, count = line.rpartition(" ")
+            if not stack:
+                continue
+            samples = int(count)
+            total += samples
+            frames = stack.split(";")
+            own[frames[-1]] = own.get(frames[-1], 0) + samples
+            for frame in set(frames):
+                inclusive[frame] = inclusive.get(frame, 0) + samples
+    if not total:
+        return None
+    lines = [f"py-spy samples of both workers during the measured run of {key}: {total}", ""]
+    lines.append("Most samples in the function itself:")
+    for frame, samples in sorted(own.items(), key=lambda item: -item[1])[:top]:
+        lines.append(f"  {100 * samples / total:5.1f}%  {frame}")
+    lines += ["", "Most samples including callees (project code and the libraries it calls):"]
+    ranked = sorted(inclusive.items(), key=lambda item: -item[1])
+    for frame, samples in [item for item in ranked if INTERESTING_FRAME.search(item[0])][:top]:
+        lines.append(f"  {100 * samples / total:5.1f}%  {frame}")
+    path = BENCH / "results" / f"profile-{key}.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+# --- the report -------------------------------------------------------------------------
+
+
+def tool_version(command):
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    text = (completed.stdout + completed.stderr).strip().splitlines()
+    return text[0] if text else "?"
+
+
+def machine_info():
+    cpu = "?"
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = "?"
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    debian = Path("/etc/debian_version")
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    ).stdout.strip()
+    return {
+        "CPU": f"{cpu}, {os.cpu_count()} cores",
+        "Memory": memory,
+        "OS": f"{platform.system()} {platform.release()}"
+        + (f", Debian {debian.read_text().strip()}" if debian.exists() else ""),
+        "Python": platform.python_version(),
+        "Django / Wagtail": f"{importlib.metadata.version('django')} / "
+        f"{importlib.metadata.version('wagtail')}",
+        "gunicorn": importlib.metadata.version("gunicorn"),
+        "Isso": settings.ISSO_VERSION,
+        "wrk": tool_version(["wrk", "-v"]).split(" [")[0],
+        "nginx": tool_version(["nginx", "-v"]).split(": ")[-1],
+        "Code": f"{commit}{' with uncommitted changes' if dirty else ''}",
+    }
+
+
+def write_markdown(path, *, context, cases, results, checks):
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run on {context['date']} by `make bench` (bench/run.py). "
+        "How to read this: [docs/benchmarks.md](../../docs/benchmarks.md).",
+        "",
+        results_table(cases, results),
+        "",
+        "req/s over the measured run; p50/p99 latency as wrk saw it; Size is the average "
+        "response body and headers; ratios compare requests per second.",
+        "",
+        "## Targets (issue 6)",
+        "",
+        targets_table(checks),
+        "",
+        "## Setup",
+        "",
+    ]
+    lines += [f"- {name}: {value}" for name, value in context["setup"].items()]
+    lines += ["", "## Machine", ""]
+    lines += [f"- {name}: {value}" for name, value in context["machine"].items()]
+    lines.append("")
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text("\n".join(lines))
+    temporary.replace(path)
+
+
+# --- the run ---------------------------------------------------------------------------
+
+
+def build_site(cleanup, args, specs, workdir):
+    """The throwaway database, the cache and the Django environment, filled and migrated."""
+    database_url, database_note = None, "SQLite (WAL) in the temp directory"
+    if os.environ.get("DATABASE_URL"):
+        database_url, name = throwaway_postgres(cleanup, os.environ["DATABASE_URL"])
+        database_note = f"PostgreSQL, throwaway database {name} (dropped at the end)"
+    redis_url, key_prefix, cache_note = redis_for_bench(cleanup)
+    if redis_url:
+        cache_note += f" ({redis_url}, key prefix {key_prefix})"
+    print(f"Database: {database_note}\nCache: {cache_note}")
+    env = django_env(workdir, database_url, redis_url, key_prefix)
+
+    print(f"Building the site: migrate, seed, {args.posts} posts, {args.comments} comments")
+    started = time.monotonic()
+    log = workdir / "setup.log"
+    manage = [str(PYTHON), str(ROOT / "manage.py")]
+    thread_file = workdir / "thread.json"
+    thread_file.write_text(json.dumps([asdict(spec) for spec in specs]))
+    populate = [str(PYTHON), str(BENCH / "populate.py"), "--posts", str(args.posts)]
+    populate += ["--thread", str(thread_file), "--output", str(workdir / "site.json")]
+    for command in (
+        [*manage, "migrate", "--noinput"],
+        [*manage, "load_seed_content"],
+        populate,
+        [*manage, "collectstatic", "--noinput"],
+    ):
+        run_logged(command, log_path=log, env=env, cwd=ROOT, what=" ".join(command[1:3]))
+    site = json.loads((workdir / "site.json").read_text())
+    print(f"  built in {time.monotonic() - started:.0f} s; the seed post is {site['post_path']}")
+
+    if database_url:
+        site["db"] = {"kind": "postgres", "url": database_url}
+    else:
+        site["db"] = {"kind": "sqlite", "path": env["SQLITE_PATH"]}
+    site["db"]["query"] = "SELECT id, body FROM comments_comment WHERE body LIKE ?"
+    site["notes"] = {"Database": database_note, "Cache": cache_note}
+    return env, site
+
+
+def start_site(cleanup, env, site, workdir):
+    port = free_port()
+    log = workdir / "gunicorn.log"
+    process = cleanup.start("gunicorn (site)", gunicorn_ours(port), log_path=log, env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_serving(url + site["post_path"], process, "the site", log)
+    print(f"Site: {url} (gunicorn, {settings.WORKERS} sync workers, cms.settings.production)")
+    return url, process
+
+
+def start_isso(cleanup, bin_dir, site_url, post_path, specs):
+    directory = Path(cleanup.tempdir("bench-isso-"))
+    config = isso.write_config(directory, site_url=site_url + "/")
+    port = free_port()
+    log = directory / "gunicorn.log"
+    process = cleanup.start(
+        "gunicorn (Isso)",
+        isso.gunicorn_command(bin_dir, port),
+        log_path=log,
+        env={**os.environ, "ISSO_SETTINGS": str(config)},
+        cwd=directory,
+    )
+    url = f"http://127.0.0.1:{port}"
+    wait_until_serving(f"{url}/info", process, "Isso", log)
+    isso.load_thread(url, post_path, "Is Dry Needling Effective?", specs)
+    print(f"Isso: {url} (gunicorn, {settings.WORKERS} sync workers), {len(specs)} comments loaded")
+    db = {
+        "kind": "sqlite",
+        "path": directory / "comments.db",
+        "query": "SELECT id, text FROM comments WHERE text LIKE ?",
+    }
+    return url, process, db
+
+
+def fetch_ok(url, what):
+    status, body = http_request(url)
+    if status != 200:
+        raise RuntimeError(f"{what} ({url}) answered HTTP {status}: {body[:300]!r}")
+    return body
+
+
+def hold(servers, paths, wrk_env):
+    print("\nHolding (Ctrl-C stops everything):")
+    for server, (base_url, process) in servers.items():
+        print(f"  {server}: {base_url} (pid {process.pid})")
+    for key, path in paths.items():
+        print(f"  {key}: {path}")
+    print(f"  form token: {wrk_env['BENCH_FORM_TOKEN']}")
+    while True:
+        time.sleep(3600)
+
+
+def drain(url, case):
+    """Wait until the requests wrk left queued when it stopped have been served.
+
+    wrk closes its connections at the deadline, but a sync worker still serves what is
+    already in its listen queue; one request per worker sent now is answered only after
+    that backlog, so the next run starts on an idle server.
+    """
+    probe = url if case.method == "GET" else url.split("/new?")[0].split("/api/")[0] + "/"
+    for _ in range(settings.WORKERS):
+        try:
+            http_request(probe, timeout=120)
+        except OSError:
+            return
+
+
+def measure(cleanup, case, url, process, wrk_env, workdir, database, profile):
+    """Warm up, then measure one case; for a POST, check what the database stored."""
+    script = wrk_script(workdir, case)
+    run_tag = f"{case.server}-{secrets.token_hex(3)}"
+    warmup_env = {**wrk_env, "BENCH_RUN_TAG": f"{run_tag}-warmup"}
+    warmup = run_wrk(url, script, settings.WARMUP_SECONDS, warmup_env, workdir / "warmup.json")
+    drain(url, case)
+    profilers = []
+    if profile:
+        profilers = start_profilers(
+            cleanup, process.pid, settings.DURATION_SECONDS, workdir, case.key
+        )
+    measure_env = {**wrk_env, "BENCH_RUN_TAG": f"{run_tag}-measure"}
+    result_path = workdir / f"{case.key}.json"
+    result = run_wrk(url, script, settings.DURATION_SECONDS, measure_env, result_path)
+    drain(url, case)
+    if case.method == "POST":
+        warm_stored = count_stored(database, f"{run_tag}-warmup", warmup)
+        if warm_stored["lost"] or warm_stored["duplicates"]:
+            print(f"  warning: the warm-up of {case.key} lost or duplicated: {warm_stored}")
+        result.stored = count_stored(database, f"{run_tag}-measure", result)
+    line = f"  {case.key:<12} {result.rps:>9,.1f} req/s  p50 {format_ms(result.p50_ms):>9}"
+    line += f"  p99 {format_ms(result.p99_ms):>9}"
+    if note := "; ".join(filter(None, (non_2xx_note(result), integrity_note(result)))):
+        line += f"  ({note})"
+    print(line)
+    if profilers:
+        print(f"    profile: {summarise_profiles(profilers, case.key)}")
+    return result
+
+
+def main():
+    args = parse_args()
+    specs = thread_comments(args.comments, args.replies)
+    selected = [case for case in CASES if case.key in args.cases]
+    ensure_tool("wrk", "wrk")
+    ensure_tool("nginx", "nginx")
+    isso_bin = isso.ensure_isso_venv()
+    load_before = os.getloadavg()
+
+    with Cleanup() as cleanup:
+        workdir = Path(cleanup.tempdir("bench-"))
+        print(f"Working directory (removed at the end): {workdir}")
+        env, site = build_site(cleanup, args, specs, workdir)
+        ours_url, ours = start_site(cleanup, env, site, workdir)
+        post_id, post_path = site["post_id"], site["post_path"]
+        isso_url, isso_process, isso_db = start_isso(cleanup, isso_bin, ours_url, post_path, specs)
+        thread_path = f"/api/v3/comments/?page={post_id}&limit={settings.THREAD_PAGE_SIZE}"
+        thread_json = fetch_ok(ours_url + thread_path, "Our comment thread")
+        static_url, nginx = start_nginx(cleanup, thread_json)
+        print(f"nginx: {static_url}/thread.json ({len(thread_json):,} bytes, our thread's JSON)")
+        token = fetch_ok(f"{ours_url}/api/v3/comments/form-token/?page={post_id}", "Form token")
+
+        servers = {
+            "ours": (ours_url, ours),
+            "isso": (isso_url, isso_process),
+            "static": (static_url, nginx),
+        }
+        paths = {
+            "page": post_path,
+            "v2_detail": f"/api/v2/pages/{post_id}/",
+            "v2_listing": "/api/v2/pages/?type=blog.BlogPostPage&fields=*",
+            "thread_ours": thread_path,
+            "thread_isso": f"/?uri={post_path}",
+            "static": "/thread.json",
+            "post_ours": "/api/v3/comments/",
+            "post_isso": f"/new?uri={post_path}",
+        }
+        databases = {"ours": site["db"], "isso": isso_db}
+        wrk_env = {
+            "BENCH_PAGE_ID": str(post_id),
+            "BENCH_ISSO_URI": post_path,
+            "BENCH_FORM_TOKEN": json.loads(token)["token"],
+        }
+        if args.hold:
+            hold(servers, paths, wrk_env)
+
+        print(
+            f"\nwrk: {settings.THREADS} threads, {settings.CONNECTIONS} connections, "
+            f"{settings.WARMUP_SECONDS:g} s warm-up, then {settings.DURATION_SECONDS:g} s a case"
+        )
+        if max(load_before) > (os.cpu_count() or 1):
+            print(
+                f"  warning: the load average is {load_before[0]:.1f} on "
+                f"{os.cpu_count()} cores; other work on this machine will lower the numbers"
+            )
+        results = {}
+        for case in selected:
+            base_url, process = servers[case.server]
+            url = base_url + paths[case.key]
+            if case.method == "GET":
+                status, body = http_request(url)
+                if status != 200:
+                    print(f"  {case.key}: skipped, {url} answered HTTP {status}: {body[:200]!r}")
+                    continue
+            results[case.key] = measure(
+                cleanup,
+                case,
+                url,
+                process,
+                wrk_env,
+                workdir,
+                databases.get(case.server),
+                profile=case.key in args.profile,
+            )
+
+        checks = check_targets(results)
+        print(f"\n{results_table(CASES, results)}\n\n{targets_table(checks)}")
+        context = {
+            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "setup": run_settings(args, site, thread_path, post_path),
+            "machine": {
+                **machine_info(),
+                "Load average (1, 5, 15 min)": f"{format_load(load_before)} before, "
+                f"{format_load(os.getloadavg())} after",
+            },
+        }
+        if args.output != Path("-"):
+            write_markdown(
+                args.output, context=context, cases=CASES, results=results, checks=checks
+            )
+            print(f"\nWritten to {args.output}")
+    return 0
+
+
+def format_load(load):
+    return " / ".join(f"{value:.2f}" for value in load)
+
+
+def run_settings(args, site, thread_path, post_path):
+    return {
+        "wrk": f"{settings.THREADS} threads, {settings.CONNECTIONS} connections, "
+        f"{settings.WARMUP_SECONDS:g} s warm-up, {settings.DURATION_SECONDS:g} s measured, "
+        f"{settings.REQUEST_TIMEOUT_SECONDS} s request timeout",
+        "Servers": f"gunicorn, {settings.WORKERS} sync workers each (the site with "
+        "cms.settings.production, Isso with moderation and guard off); nginx with "
+        "worker_processes auto and keep-alive",
+        "Content": f"seed article + {args.posts} generated posts; a thread of {args.comments} "
+        f"comments ({args.replies} of them replies) on the seed article, the same in Isso",
+        **site["notes"],
+        "Thread GET": f"ours `{thread_path}` (at most {settings.THREAD_PAGE_SIZE} comments a "
+        f"page), Isso `/?uri={post_path}` (the whole thread)",
+        "Comment rules": "COMMENTS_RATE_LIMITS=off (flood and timing rules off)",
+    }
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nInterrupted; everything the bench started has been stopped and removed.")
+        sys.exit(130)

@@ -1,0 +1,53 @@
+"""
+Every knob of the benchmark in one place. Each can be overridden by an environment
+variable of the same name (``BENCH_DURATION=3 make bench`` for a quick run).
+"""
+
+import os
+
+
+def _int(name, default):
+    return int(os.environ.get(name, default))
+
+
+def _float(name, default):
+    return float(os.environ.get(name, default))
+
+
+#: wrk: threads, open connections, seconds of warm-up, then seconds measured.
+THREADS = _int("BENCH_THREADS", 2)
+CONNECTIONS = _int("BENCH_CONNECTIONS", 16)
+WARMUP_SECONDS = _float("BENCH_WARMUP", 5)
+DURATION_SECONDS = _float("BENCH_DURATION", 15)
+#: A request slower than this counts as a timeout error, not a latency sample. Generous,
+#: so a slow server shows up as high latency rather than as errors.
+REQUEST_TIMEOUT_SECONDS = _int("BENCH_TIMEOUT", 10)
+
+#: Both application servers: gunicorn sync workers.
+WORKERS = _int("BENCH_WORKERS", 2)
+
+#: Content: generated posts besides the seed article, and the thread on the seed article.
+POSTS = _int("BENCH_POSTS", 200)
+COMMENTS = _int("BENCH_COMMENTS", 100)
+REPLIES = _int("BENCH_REPLIES", 20)
+
+#: Our thread endpoint pages its answer; 50 is the most one request may ask for
+#: (WAGTAILAPI_LIMIT_MAX), the closest to Isso's whole thread in one response.
+THREAD_PAGE_SIZE = _int("BENCH_THREAD_LIMIT", 50)
+
+#: Redis database used when REDIS_URL is not set and Redis answers on 127.0.0.1:6379.
+#: Keys carry a per-run prefix and are deleted afterwards; nothing else is touched.
+REDIS_DEFAULT_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+#: Isso, installed into its own virtualenv (never into .venv), pinned here.
+ISSO_VERSION = os.environ.get("BENCH_ISSO_VERSION", "0.14.0")
+#: Isso runs under the same gunicorn as the site (see requirements.txt).
+ISSO_GUNICORN_VERSION = os.environ.get("BENCH_ISSO_GUNICORN_VERSION", "27.0.1")
+
+#: py-spy, for ``--profile`` only, in its own virtualenv.
+PY_SPY_VERSION = os.environ.get("BENCH_PY_SPY_VERSION", "0.4.3")
+
+#: Targets from issue 6, checked in the report.
+TARGET_THREAD_GET_VS_ISSO = 50
+TARGET_POST_VS_ISSO = 1.5
+TARGET_CACHED_VS_STATIC = 10
