@@ -19,6 +19,7 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -43,7 +44,18 @@ def comments_of_post(post_id):
 
 
 def bump(*scopes):
-    """Give each scope a new version: every ETag and cached response built on it is stale."""
+    """Give each scope a new version: every ETag and cached response built on it is stale.
+
+    Inside a transaction the versions are replaced now and again once it commits: a
+    reader who rendered the old rows in between cached them under the first new version,
+    which the second replacement makes stale.
+    """
+    _replace_versions(scopes)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _replace_versions(scopes))
+
+
+def _replace_versions(scopes):
     cache.set_many({VERSION_KEY_PREFIX + scope: uuid.uuid4().hex for scope in scopes}, None)
 
 

@@ -1,11 +1,31 @@
 import datetime
 
+from django.core.cache import cache
+
 from wagtail.models import Site
 
 import pytest
 
 from blog.models import BlogIndexPage, BlogPostPage
 from blog.seed import load_seed_content
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rendered pages, threads and content versions live in the cache, which outlives each
+    test's database transaction: every test starts and ends without them."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def uncached_pages(settings):
+    """For tests that measure what rendering a page costs, not what serving it from the
+    whole-page cache costs."""
+    settings.MIDDLEWARE = [
+        name for name in settings.MIDDLEWARE if name != "cms.page_cache.PageCacheMiddleware"
+    ]
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ Moderation decisions: the one place a comment's status changes after it is store
 The admin's buttons and bulk actions and the API's moderation endpoints all call
 ``moderate``. Each change locks the rows it changes, so two moderators acting on the
 same comment at once end in one consistent state with both decisions in the audit
-log, and every change is a Wagtail log entry (who, when, from, to, reason).
+log, and every change is a Wagtail log entry (who, when, from, to, reason). Saving or
+deleting a comment replaces its post's content version (``cms.api_cache``), so threads,
+pages and API responses that showed it are rebuilt on their next read.
 """
 
 from django.db import transaction
@@ -15,7 +17,6 @@ from wagtail.log_actions import log
 
 from .models import Comment
 from .notify import comment_published
-from .threads import bump_thread_version
 
 Status = Comment.Status
 
@@ -79,9 +80,7 @@ def moderate(comment_ids, action, user, *, reason=""):
             log(instance=comment, action=LOG_ACTION[action], user=user, data={**data, "to": after})
             changed.append(comment)
 
-        posts = {comment.post_id for comment in changed}
         newly_public = [c.pk for c in changed if c.status == Status.APPROVED and action != "delete"]
-        transaction.on_commit(lambda: [bump_thread_version(post_id) for post_id in posts])
         for comment_id in newly_public:
             transaction.on_commit(lambda comment_id=comment_id: comment_published(comment_id))
     return changed

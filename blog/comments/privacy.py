@@ -138,7 +138,8 @@ def erase_personal_data(email, *, user=None):
                 data={"post_id": comment.post_id},
             )
         post_ids = {comment.post_id for comment in comments}
-        transaction.on_commit(lambda: [bump_thread_version(post_id) for post_id in post_ids])
+        for post_id in post_ids:
+            bump_thread_version(post_id)
     return Erasure(comment_count=len(comments), post_count=len(post_ids))
 
 

@@ -21,7 +21,6 @@ from .rules import (
     fingerprint,
 )
 from .sanitize import sanitize_comment
-from .threads import bump_thread_version
 
 
 class CommentInvalid(Exception):
@@ -85,7 +84,6 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
         raise
 
     if comment.status == Comment.Status.APPROVED:
-        transaction.on_commit(lambda: bump_thread_version(post.pk))
         transaction.on_commit(lambda: comment_published(comment.pk))
     elif comment.status == Comment.Status.PENDING and rules.notify_moderators:
         transaction.on_commit(lambda: comment_held(comment.pk))

@@ -3,10 +3,10 @@ A post's discussion as readers see it: approved comments in thread order, tombst
 where a removed comment still has visible replies, paginated by top-level thread, and
 rendered once per change.
 
-The rendered HTML is cached under a key that includes a per-post version number. Any
-change that affects what readers see (a comment published, moderated or erased) bumps
-the version, so stale HTML is never served again and never needs to be found and
-deleted.
+The rendered HTML is cached under a key that includes the post's comment version (the
+same version token the API's ETags and the page cache use, see ``cms.api_cache``). Any
+saved or deleted comment replaces it, so stale HTML is never served again and never
+needs to be found and deleted.
 """
 
 from dataclasses import dataclass, field
@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.template.loader import render_to_string
+
+from cms.api_cache import COMMENTS, bump, comments_of_post, current_versions
 
 from .models import Comment
 
@@ -34,23 +36,15 @@ PUBLIC_FIELDS = (
 )
 
 
-def _version_key(post_id):
-    return f"comments:thread-version:{post_id}"
-
-
 def thread_version(post_id):
-    version = cache.get(_version_key(post_id))
-    if version is None:
-        cache.add(_version_key(post_id), 1, timeout=None)
-        version = cache.get(_version_key(post_id), 1)
+    (version,) = current_versions([comments_of_post(post_id)])
     return version
 
 
 def bump_thread_version(post_id):
-    try:
-        cache.incr(_version_key(post_id))
-    except ValueError:
-        cache.set(_version_key(post_id), 2, timeout=None)
+    """For changes that bypass model signals (queryset updates): the thread, the post page
+    and the API's comment responses of this post are rebuilt on their next read."""
+    bump(COMMENTS, comments_of_post(post_id))
 
 
 @dataclass

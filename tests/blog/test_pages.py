@@ -74,7 +74,7 @@ def test_500_page_is_ours(db, client, seed_post, monkeypatch):
 
 @pytest.mark.parametrize("url", ["/", "/blog/", "/blog/tags/dry-needling/"])
 def test_listings_use_a_fixed_number_of_queries(
-    url, seed_post, make_posts, client, django_assert_max_num_queries, settings
+    url, seed_post, make_posts, client, django_assert_max_num_queries, settings, uncached_pages
 ):
     settings.BLOG_POSTS_PER_PAGE = 50
     make_posts(50, tags=["dry needling"])
@@ -86,7 +86,7 @@ def test_listings_use_a_fixed_number_of_queries(
 
 
 def test_post_page_queries_do_not_grow_with_blocks(
-    seed_post, make_posts, client, django_assert_max_num_queries
+    seed_post, make_posts, client, django_assert_max_num_queries, uncached_pages
 ):
     client.get(seed_post.url)
     with CaptureQueriesContext(connection) as seed_queries:

@@ -1,7 +1,5 @@
 import itertools
 
-from django.core.cache import cache
-
 import pytest
 
 from blog.comments.forms import make_form_token
@@ -10,14 +8,6 @@ from blog.comments.rules import fingerprint
 from blog.comments.sanitize import sanitize_comment
 
 _addresses = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """Flood windows and rendered threads live in the cache; each test starts without them."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

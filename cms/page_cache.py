@@ -1,0 +1,104 @@
+"""
+Whole-page caching of reader HTML for anonymous visitors.
+
+Most readers arrive without a session: for them a post page is the same bytes until a
+page is published, an image changes or a comment is made, so it is served from the
+cache under a key that includes the current content versions (``cms.api_cache``
+replaces those on every such change, so a stale page is never served and nothing has to
+be purged by URL).
+
+The only per-visitor part of a post page is the comment form's CSRF token. While a page
+is being rendered for the cache, the form gets a placeholder instead (see
+``csrf_placeholder``, a context processor); every response, fresh or cached, then carries the
+visitor's own token. The middleware sits inside ``CsrfViewMiddleware`` so the CSRF
+cookie is still set on a cache hit.
+
+Visitors with a session (signed-in editors, readers whose comment awaits moderation
+and who must see it) and requests with other query strings always get a fresh page.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.cache import patch_vary_headers
+
+from .api_cache import COMMENTS, MEDIA, PAGES, current_versions
+
+CSRF_PLACEHOLDER = "__page_cache_csrf_token__"
+CACHEABLE_QUERY_PARAMETERS = {"cpage", "page", "tag"}
+UNCACHED_PATH_PREFIXES = ("/admin/", "/api/", "/comments/", "/search/", "/documents/")
+PAGE_KEY_PREFIX = "page-html:"
+
+
+def wants_cached_page(request):
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and not request.path_info.startswith(UNCACHED_PATH_PREFIXES)
+        and set(request.GET) <= CACHEABLE_QUERY_PARAMETERS
+    )
+
+
+def page_key(request):
+    parts = [
+        request.get_host(),
+        request.get_full_path(),
+        *current_versions([PAGES, MEDIA, COMMENTS]),
+    ]
+    return PAGE_KEY_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def csrf_placeholder(request):
+    """Context processor: while a page renders for the cache, {% csrf_token %} prints a
+    placeholder that each response replaces with the visitor's own token."""
+    if getattr(request, "rendering_for_page_cache", False):
+        return {"csrf_token": CSRF_PLACEHOLDER}
+    return {}
+
+
+def _with_visitor_token(request, content):
+    if CSRF_PLACEHOLDER.encode() not in content:
+        return content
+    return content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+
+
+class PageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not wants_cached_page(request):
+            return self.get_response(request)
+
+        key = page_key(request)
+        stored = cache.get(key)
+        if stored is not None:
+            content, content_type = stored
+            response = HttpResponse(
+                _with_visitor_token(request, content), content_type=content_type
+            )
+            response["X-Page-Cache"] = "hit"
+            patch_vary_headers(response, ["Cookie"])
+            return response
+
+        request.rendering_for_page_cache = True
+        response = self.get_response(request)
+        if response.streaming:
+            return response
+        if (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and response.get("Content-Type", "").startswith("text/html")
+            and not response.has_header("Cache-Control")
+        ):
+            cache.set(
+                key, (response.content, response["Content-Type"]), settings.PAGE_CACHE_SECONDS
+            )
+            response["X-Page-Cache"] = "miss"
+        response.content = _with_visitor_token(request, response.content)
+        patch_vary_headers(response, ["Cookie"])
+        return response
