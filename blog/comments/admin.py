@@ -334,6 +334,11 @@ class CommentInspectView(InspectView):
     def get_page_subtitle(self):
         return str(self.object)
 
+    def get_fields_context(self):
+        """The template lays the comment out itself (raw and sanitized text side by side),
+        so Wagtail's generic field list is not built."""
+        return []
+
     @cached_property
     def header_buttons(self):
         return [

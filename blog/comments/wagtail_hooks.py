@@ -1,7 +1,8 @@
 """
 Where the moderators' admin (``blog.comments.admin``) plugs into Wagtail: the permission
-policy, the Comments viewset and menu item, the audit-trail log actions, the dashboard
-panel, the bulk actions and the stylesheet that draws the menu badge.
+policy, the Comments viewset and menu item, the audit-trail log actions (moderation
+decisions and personal-data erasures), the dashboard panel, the bulk actions and the
+stylesheet that draws the menu badge.
 """
 
 from django.templatetags.static import static
@@ -19,6 +20,7 @@ from .admin import (
     register_moderation_log_actions,
 )
 from .models import Comment
+from .privacy import register_privacy_log_actions
 
 # Before the viewset: registering it asks the registry for Comment's policy, and Wagtail
 # refuses a custom policy once it has handed out its fallback one.
@@ -26,6 +28,7 @@ register_permission_policy(Comment, moderation_policy)
 register_snippet(CommentViewSet)
 
 hooks.register("register_log_actions", register_moderation_log_actions)
+hooks.register("register_log_actions", register_privacy_log_actions)
 
 # Wagtail's snippets app registers its generic "delete" bulk action for every snippet
 # model with the default order 0; a later order makes "delete" on comments ours, which
