@@ -1,0 +1,150 @@
+"""
+Fixtures for the reliability tests: production-like servers on SQLite and PostgreSQL, and
+a file-backed SQLite database for tests that write from several threads.
+
+Preparing a site (migrate, seed, collectstatic in a subprocess) takes most of these tests'
+time, so both sites start preparing in the background as soon as the session reaches the
+first reliability test, and get ready while other tests run.
+"""
+
+import shutil
+import sqlite3
+import tempfile
+from contextlib import closing
+from pathlib import Path
+
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+import pytest
+
+from tests.reliability.servers import (
+    GunicornServer,
+    PostgresDatabase,
+    Site,
+    SqliteDatabase,
+    postgres_unavailable_reason,
+    redis_answers,
+)
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+class Sites:
+    """The prepared sites of this session, one per database backend, made on first use."""
+
+    def __init__(self):
+        self._directory = Path(tempfile.mkdtemp(prefix="cms-reliability-"))
+        self._sites = {}
+        self._unavailable = {}
+
+    def start(self, backends=BACKENDS):
+        for backend in backends:
+            if backend in self._sites or backend in self._unavailable:
+                continue
+            if backend == "postgresql":
+                reason = postgres_unavailable_reason()
+                if reason:
+                    self._unavailable[backend] = reason
+                    continue
+            self._sites[backend] = self._make(backend).start()
+
+    def _make(self, backend):
+        directory = Path(tempfile.mkdtemp(prefix=f"{backend}-", dir=self._directory))
+        database = SqliteDatabase(directory) if backend == "sqlite" else PostgresDatabase()
+        # Flood windows and rendered threads are shared by all workers only through
+        # Redis; without it each of the four workers has its own memory cache.
+        cache_prefix = f"cms-reliability-{directory.name}" if redis_answers() else None
+        return Site(database, directory, cache_prefix=cache_prefix)
+
+    def get(self, backend):
+        self.start([backend])
+        if backend in self._unavailable:
+            pytest.skip(self._unavailable[backend])
+        return self._sites[backend]
+
+    def close(self):
+        try:
+            for site in self._sites.values():
+                site.close()
+        finally:
+            shutil.rmtree(self._directory, ignore_errors=True)
+
+
+def uses_a_server(item):
+    return "server" in getattr(item, "fixturenames", ())
+
+
+_report_lines = []
+
+
+@pytest.fixture(scope="session")
+def reliability_report():
+    """Lines (numbers of comments, answers, kills) shown at the end of the run."""
+    return _report_lines
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _report_lines:
+        terminalreporter.section("reliability")
+        for line in _report_lines:
+            terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def reliability_sites():
+    sites = Sites()
+    yield sites
+    sites.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prepare_sites_early(request, reliability_sites):
+    """Start preparing every site as soon as the first reliability test runs, if any test
+    of this session needs a server."""
+    if any(uses_a_server(item) for item in request.session.items):
+        reliability_sites.start()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request, reliability_sites):
+    """gunicorn with 4 sync workers and production settings, on a fresh database."""
+    site = reliability_sites.get(request.param)
+    running = GunicornServer(site, workers=4)
+    request.addfinalizer(running.stop)
+    return running.start()
+
+
+@pytest.fixture
+def database(server):
+    return server.site.database
+
+
+@pytest.fixture
+def wal_database(transactional_db, tmp_path):
+    """On SQLite, moves this test onto a WAL database file, as the site runs on.
+
+    pytest-django's SQLite test database lives in memory with a shared cache. There,
+    a second writer does not wait for the first (the busy timeout does not apply to
+    shared-cache table locks) but fails at once with "database table is locked", so
+    threads cannot write to it side by side. The migrated test database is copied to a
+    file for the test and put back afterwards; on PostgreSQL nothing changes.
+    """
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        yield
+        return
+    memory_name = connection.settings_dict["NAME"]
+    # Keeps the in-memory database alive while Django's own connection is closed.
+    keeper = sqlite3.connect(memory_name, uri=True)
+    try:
+        with closing(sqlite3.connect(tmp_path / "threads.sqlite3")) as copy:
+            keeper.backup(copy)
+        # Django ignores close() on an in-memory database; this really closes it.
+        BaseDatabaseWrapper.close(connection)
+        connection.settings_dict["NAME"] = str(tmp_path / "threads.sqlite3")
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = memory_name
+        connection.ensure_connection()
+        keeper.close()
