@@ -36,7 +36,8 @@ class CaseResult:
     ids: list = field(default_factory=list)
     #: Set by the harness after a POST run: what the database holds for this run.
     stored: dict | None = None
-    path: str = ""
+    #: CPU seconds the server's processes used during the measured run (from /proc).
+    server_cpu_seconds: float | None = None
 
     @property
     def rps(self):
@@ -47,8 +48,10 @@ class CaseResult:
         return self.bytes / self.requests if self.requests else 0
 
     @property
-    def error_count(self):
-        return sum(self.errors.values())
+    def cpu_ms_per_request(self):
+        if self.server_cpu_seconds is None or not self.requests:
+            return None
+        return 1000 * self.server_cpu_seconds / self.requests
 
 
 def parse_wrk_result(text):
@@ -82,6 +85,10 @@ def format_ms(value):
     return f"{value:.2f} ms"
 
 
+def format_cpu(value):
+    return "–" if value is None else format_ms(value)
+
+
 def format_ratio(value):
     if value is None:
         return "–"
@@ -100,6 +107,22 @@ def ratio(ours, other):
     if ours is None or other is None or not other.rps:
         return None
     return ours.rps / other.rps
+
+
+def cpu_note(ours, other, other_name):
+    """'; per request ours uses 0.8 ms of CPU, Isso 45 ms (56× less)' when both were measured."""
+    if ours is None or other is None or not ours.cpu_ms_per_request:
+        return ""
+    if other.cpu_ms_per_request is None:
+        return ""
+    factor = other.cpu_ms_per_request / ours.cpu_ms_per_request
+    comparison = (
+        f"{format_ratio(factor)} less" if factor >= 1 else f"{format_ratio(1 / factor)} more"
+    )
+    return (
+        f"; CPU per request: ours {format_ms(ours.cpu_ms_per_request)}, {other_name} "
+        f"{format_ms(other.cpu_ms_per_request)} ({comparison})"
+    )
 
 
 def integrity_note(result):
@@ -137,9 +160,9 @@ def results_table(cases, results):
     """A Markdown table: one row per case that ran, with its ratios."""
     static = next((results.get(case.key) for case in cases if case.server == "static"), None)
     lines = [
-        "| Case | Server | req/s | p50 | p99 | Size | ours/Isso | ours/static "
+        "| Case | Server | req/s | p50 | p99 | CPU/req | Size | ours/Isso | ours/static "
         "| Errors, integrity |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for case in cases:
         result = results.get(case.key)
@@ -153,6 +176,7 @@ def results_table(cases, results):
         lines.append(
             f"| {case.label} | {case.server} | {format_rps(result.rps)} | "
             f"{format_ms(result.p50_ms)} | {format_ms(result.p99_ms)} | "
+            f"{format_cpu(result.cpu_ms_per_request)} | "
             f"{format_bytes(result.bytes_per_response)} | {format_ratio(vs_isso)} | "
             f"{format_ratio(vs_static)} | {notes or 'none'} |"
         )
@@ -177,6 +201,7 @@ def check_targets(results):
         detail += f"{format_rps(isso_thread.rps)} req/s)"
         if value < goal:
             detail += f"; {goal / value:.1f}× short"
+        detail += cpu_note(thread, isso_thread, "Isso")
         checks.append(TargetCheck(f"Thread GET at least {goal}× Isso", value >= goal, detail))
     else:
         checks.append(TargetCheck(f"Thread GET at least {goal}× Isso", None, "not run"))
@@ -193,6 +218,7 @@ def check_targets(results):
         detail += integrity_note(post)
         if value < goal:
             detail += f"; {goal / value:.2f}× short"
+        detail += cpu_note(post, isso_post, "Isso")
         checks.append(TargetCheck(f"Comment POST at least {goal}× Isso, nothing lost", met, detail))
     else:
         checks.append(TargetCheck(f"Comment POST at least {goal}× Isso", None, "not run"))
@@ -208,6 +234,11 @@ def check_targets(results):
             detail += f"{format_rps(static.rps)} req/s)"
             if slower > goal:
                 detail += f"; needs {slower / goal:.1f}× more throughput"
+            if result.cpu_ms_per_request and static.cpu_ms_per_request:
+                detail += (
+                    f"; CPU per request {format_ms(result.cpu_ms_per_request)} vs "
+                    f"{format_ms(static.cpu_ms_per_request)}"
+                )
             checks.append(TargetCheck(name, slower <= goal, detail))
         else:
             checks.append(TargetCheck(name, None, "not run"))

@@ -33,6 +33,7 @@ from bench.content import thread_comments  # noqa: E402
 from bench.processes import (  # noqa: E402
     Cleanup,
     children_of,
+    cpu_seconds,
     free_port,
     http_request,
     run_logged,
@@ -41,6 +42,7 @@ from bench.processes import (  # noqa: E402
 from bench.report import (  # noqa: E402
     Case,
     check_targets,
+    format_cpu,
     format_ms,
     integrity_note,
     non_2xx_note,
@@ -613,7 +615,10 @@ def measure(cleanup, case, url, process, wrk_env, workdir, database, profile):
         )
     measure_env = {**wrk_env, "BENCH_RUN_TAG": f"{run_tag}-measure"}
     result_path = workdir / f"{case.key}.json"
+    server_pids = [process.pid, *children_of(process.pid)]
+    cpu_before = cpu_seconds(server_pids)
     result = run_wrk(url, script, settings.DURATION_SECONDS, measure_env, result_path)
+    result.server_cpu_seconds = cpu_seconds(server_pids) - cpu_before
     drain(url, case)
     if case.method == "POST":
         warm_stored = count_stored(database, f"{run_tag}-warmup", warmup)
@@ -621,7 +626,7 @@ def measure(cleanup, case, url, process, wrk_env, workdir, database, profile):
             print(f"  warning: the warm-up of {case.key} lost or duplicated: {warm_stored}")
         result.stored = count_stored(database, f"{run_tag}-measure", result)
     line = f"  {case.key:<12} {result.rps:>9,.1f} req/s  p50 {format_ms(result.p50_ms):>9}"
-    line += f"  p99 {format_ms(result.p99_ms):>9}"
+    line += f"  p99 {format_ms(result.p99_ms):>9}  CPU {format_cpu(result.cpu_ms_per_request)}/req"
     if note := "; ".join(filter(None, (non_2xx_note(result), integrity_note(result)))):
         line += f"  ({note})"
     print(line)

@@ -85,7 +85,7 @@ def test_wrk_result_of_a_post_counts_statuses_and_ids():
 
 def test_table_has_a_row_per_case_run_with_ratios():
     results = {
-        "thread_ours": result(2000),
+        "thread_ours": result(2000, server_cpu_seconds=20.0),
         "thread_isso": result(20),
         "static": result(20000),
     }
@@ -97,13 +97,14 @@ def test_table_has_a_row_per_case_run_with_ratios():
     assert "| 2,000 |" in ours
     assert "| 100× |" in ours  # ours/Isso
     assert "| 0.10× |" in ours  # ours/static
+    assert "| 1.00 ms |" in ours  # server CPU per request: 20 s over 20,000 requests
 
 
 def test_targets_met_and_missed_say_by_how_much():
     stored = {"found": 3000, "lost": 0, "duplicates": 0, "unacknowledged": 0, "wrong_ids": 0}
     results = {
-        "thread_ours": result(500),
-        "thread_isso": result(20),
+        "thread_ours": result(500, server_cpu_seconds=5.0),
+        "thread_isso": result(20, server_cpu_seconds=8.0),
         "post_ours": result(900, acked=9000, stored=stored),
         "post_isso": result(450),
         "page": result(3000),
@@ -116,6 +117,7 @@ def test_targets_met_and_missed_say_by_how_much():
     thread = checks[f"Thread GET at least {settings.TARGET_THREAD_GET_VS_ISSO}× Isso"]
     assert thread.met is False
     assert "2.0× short" in thread.detail
+    assert "CPU per request: ours 1.00 ms, Isso 40.0 ms (40× less)" in thread.detail
     assert checks[f"Comment POST at least {settings.TARGET_POST_VS_ISSO}× Isso, nothing lost"].met
     assert checks[f"Post page within {settings.TARGET_CACHED_VS_STATIC}× of the static floor"].met
     detail = checks[
