@@ -3,14 +3,15 @@ Fixtures for the reliability tests: production-like servers on SQLite and Postgr
 a file-backed SQLite database for tests that write from several threads.
 
 Preparing a site (migrate, seed, collectstatic in a subprocess) takes most of these tests'
-time, so both sites start preparing in the background as soon as the session reaches the
-first reliability test, and get ready while other tests run.
+time, so both sites start preparing in the background as soon as collection shows that a
+test needs a server, and get ready while the tests before it run. Databases, temporary
+directories and cache keys go when the session ends.
 """
 
 import shutil
 import sqlite3
 import tempfile
-from contextlib import closing
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 from django.db import connection
@@ -28,13 +29,14 @@ from tests.reliability.servers import (
 )
 
 BACKENDS = ("sqlite", "postgresql")
+HERE = Path(__file__).parent
 
 
 class Sites:
     """The prepared sites of this session, one per database backend, made on first use."""
 
     def __init__(self):
-        self._directory = Path(tempfile.mkdtemp(prefix="cms-reliability-"))
+        self._directory = None
         self._sites = {}
         self._unavailable = {}
 
@@ -50,6 +52,8 @@ class Sites:
             self._sites[backend] = self._make(backend).start()
 
     def _make(self, backend):
+        if self._directory is None:
+            self._directory = Path(tempfile.mkdtemp(prefix="cms-reliability-"))
         directory = Path(tempfile.mkdtemp(prefix=f"{backend}-", dir=self._directory))
         database = SqliteDatabase(directory) if backend == "sqlite" else PostgresDatabase()
         # Flood windows and rendered threads are shared by all workers only through
@@ -64,24 +68,31 @@ class Sites:
         return self._sites[backend]
 
     def close(self):
-        try:
+        with ExitStack() as cleanup:
+            if self._directory:
+                cleanup.callback(shutil.rmtree, self._directory, ignore_errors=True)
             for site in self._sites.values():
-                site.close()
-        finally:
-            shutil.rmtree(self._directory, ignore_errors=True)
+                cleanup.callback(site.close)
+        self._sites.clear()
+        self._directory = None
 
 
-def uses_a_server(item):
-    return "server" in getattr(item, "fixturenames", ())
-
-
+_sites = Sites()
 _report_lines = []
 
 
-@pytest.fixture(scope="session")
-def reliability_report():
-    """Lines (numbers of comments, answers, kills) shown at the end of the run."""
-    return _report_lines
+def pytest_collection_finish(session):
+    """Start preparing every site as soon as the run knows it needs a server, so the
+    preparation overlaps with the tests that come first."""
+    if any(
+        item.path.is_relative_to(HERE) and "server" in getattr(item, "fixturenames", ())
+        for item in session.items
+    ):
+        _sites.start()
+
+
+def pytest_sessionfinish(session):
+    _sites.close()
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -92,18 +103,14 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(scope="session")
+def reliability_report():
+    """Lines (numbers of comments, answers, kills) shown at the end of the run."""
+    return _report_lines
+
+
+@pytest.fixture(scope="session")
 def reliability_sites():
-    sites = Sites()
-    yield sites
-    sites.close()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def prepare_sites_early(request, reliability_sites):
-    """Start preparing every site as soon as the first reliability test runs, if any test
-    of this session needs a server."""
-    if any(uses_a_server(item) for item in request.session.items):
-        reliability_sites.start()
+    return _sites
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

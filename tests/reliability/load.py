@@ -75,12 +75,25 @@ class LoadReport:
     def acknowledged(self):
         return [outcome for outcome in self.outcomes if outcome.acknowledged]
 
+    def latencies(self):
+        """Median, 95th percentile and slowest answer, in seconds."""
+        times = sorted(
+            outcome.answered_at - outcome.sent_at
+            for outcome in self.outcomes
+            if outcome.status is not None
+        )
+        if not times:
+            return 0.0, 0.0, 0.0
+        return times[len(times) // 2], times[int(len(times) * 0.95)], times[-1]
+
     def summary(self):
         channels = Counter(outcome.channel for outcome in self.outcomes)
         replies = sum(1 for outcome in self.outcomes if outcome.parent)
+        median, p95, slowest = self.latencies()
         return (
             f"{len(self.outcomes)} comments sent ({dict(channels)}, {replies} replies) in "
-            f"{self.seconds:.1f} s; answers {dict(self.statuses())}"
+            f"{self.seconds:.1f} s; answers {dict(self.statuses())}; answer time median "
+            f"{median:.2f} s, p95 {p95:.2f} s, max {slowest:.2f} s"
         )
 
 

@@ -268,6 +268,9 @@ class GunicornServer:
             "--preload",
             "--timeout=60",
             "--graceful-timeout=5",
+            # gunicorn's control socket defaults to one path per user (~/.gunicorn/):
+            # servers of other runs on this machine would take it from each other.
+            "--no-control-socket",
             "--access-logfile=-",
             "--error-logfile=-",
         ]
@@ -313,6 +316,28 @@ class GunicornServer:
                 pids.append(int(entry.name))
         return sorted(pids)
 
+    def busy_workers(self):
+        """Live workers holding a client connection, i.e. with a request in hand.
+
+        A sync worker has the shared listening socket and, while it serves a request,
+        that request's established TCP connection; the kernel's table says which is which.
+        """
+        established = set()
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == self.port and fields[3] == "01":
+                established.add(f"socket:[{fields[9]}]")
+        busy = []
+        for pid in self.live_workers():
+            try:
+                targets = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+            except OSError:
+                continue
+            if targets & established:
+                busy.append(pid)
+        return busy
+
     def wait_for_workers(self, count, excluding=(), seconds=30):
         """The live workers once ``count`` are up and none is in ``excluding``."""
         deadline = time.monotonic() + seconds
@@ -333,15 +358,24 @@ class GunicornServer:
     def log_tail(self, lines=40):
         return log_tail(self.log_path, lines) if self.log_path else "(no log)"
 
+    def log_around(self, needle, lines=30):
+        """The server log from just before the first line containing ``needle``."""
+        log_lines = self.log.splitlines()
+        for number, line in enumerate(log_lines):
+            if needle in line:
+                return "\n".join(log_lines[max(number - 5, 0) : number + lines])
+        return self.log_tail()
+
     def stop(self):
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=STOP_SECONDS)
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=STOP_SECONDS)
         # A worker that outlived its master is still in the group.
         with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)

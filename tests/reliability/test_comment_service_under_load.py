@@ -54,7 +54,9 @@ def describe(outcomes, limit=5):
 def assert_no_server_failures(report, server):
     outcomes = report.outcomes
     failed = [o for o in outcomes if o.status is not None and o.status >= 500]
-    assert not failed, f"{len(failed)} server errors:\n{describe(failed)}\n{server.log_tail()}"
+    assert not failed, (
+        f"{len(failed)} server errors:\n{describe(failed)}\n{server.log_around('Traceback')}"
+    )
     undocumented = [
         o
         for o in outcomes
@@ -64,6 +66,7 @@ def assert_no_server_failures(report, server):
     locked = [o for o in outcomes if o.mentions_locked]
     assert not locked, f"'{LOCKED}' in {len(locked)} responses:\n{describe(locked)}"
     assert LOCKED not in server.log, f"'{LOCKED}' in the server log:\n{server.log_tail()}"
+    assert "Traceback" not in server.log, f"an error was logged:\n{server.log_around('Traceback')}"
 
 
 def assert_stored_once(outcomes, stored, load):
@@ -128,11 +131,12 @@ def test_a_killed_worker_loses_no_acknowledged_comment_and_the_server_keeps_serv
         assert load.wait_for_acknowledged(KILL_AFTER_ACKNOWLEDGED, LOAD_SECONDS), (
             f"fewer than {KILL_AFTER_ACKNOWLEDGED} comments acknowledged in {LOAD_SECONDS} s"
         )
-        # Ten readers keep all four workers busy, so whichever dies has a request in hand.
+        # Ten readers keep the four workers busy; the victim is one serving a request.
         workers = server.live_workers()
-        victim = workers[len(workers) // 2]
+        busy = server.busy_workers() or workers
+        victim = busy[0]
         os.kill(victim, signal.SIGKILL)
-        killed.update(pid=victim, at=time.monotonic(), workers=workers)
+        killed.update(pid=victim, at=time.monotonic(), workers=workers, busy=busy)
 
     load = CommentLoad(
         server,
@@ -153,6 +157,7 @@ def test_a_killed_worker_loses_no_acknowledged_comment_and_the_server_keeps_serv
     lost = [o for o in report.outcomes if o.status is None]
     reliability_report.append(
         f"{database.backend} kill: SIGKILL to worker {killed['pid']} of {killed['workers']} "
+        f"(busy: {killed['busy']}) "
         f"after {len(before_kill)} acknowledged; {report.summary()}; "
         f"{len(lost)} lost connection(s), retried with {[o.retry_status for o in lost]}; "
         f"workers now {respawned}; after the kill: {after.summary()}"
