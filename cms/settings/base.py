@@ -280,6 +280,9 @@ SECURE_CSP_ADMIN = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'self'"],
 }
+# Avatars are the ones people upload: asking gravatar.com would hand every editor's email
+# hash to a third party (and the admin policy above blocks it anyway).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 
 # Blog
 BLOG_POSTS_PER_PAGE = 10
