@@ -473,8 +473,10 @@ def write_markdown(path, *, context, cases, results, checks):
         "",
         results_table(cases, results),
         "",
-        "req/s over the measured run; p50/p99 latency as wrk saw it; Size is the average "
-        "response body and headers; ratios compare requests per second.",
+        "req/s over the measured run; p50/p99 latency as wrk saw it; CPU/req is the CPU "
+        "time of the server's own processes (master and workers, not Redis or the "
+        "database) divided by the requests, which neighbours on the machine do not skew; "
+        "Size is the average response with headers; ratios compare requests per second.",
         "",
         "## Targets (issue 6)",
         "",
