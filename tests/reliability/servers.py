@@ -252,8 +252,17 @@ class GunicornServer:
     def url(self, path):
         return self.base_url + path
 
-    def start(self):
-        facts = self.site.wait()
+    def start(self, attempts=3):
+        """Start on a free port and wait until a worker answers. Another process may take
+        the port between our probe and gunicorn's bind; then try another one."""
+        post_id = self.site.wait()["post_id"]
+        for _attempt in range(attempts):
+            self._launch()
+            if self._wait_until_ready(post_id):
+                return self
+        raise RuntimeError(f"gunicorn found no free port in {attempts} attempts:\n{self.log}")
+
+    def _launch(self):
         self.port = free_port()
         self.log_path = self.site.directory / f"gunicorn-{self.port}.log"
         command = [
@@ -283,18 +292,19 @@ class GunicornServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        self.wait_until_ready(facts["post_id"])
-        return self
 
-    def wait_until_ready(self, post_id):
+    def _wait_until_ready(self, post_id):
+        """True once the server answers; False if its port was taken."""
         deadline = time.monotonic() + READY_SECONDS
         probe = self.url(f"/api/v3/comments/form-token/?page={post_id}")
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if "already in use" in self.log:
+                    return False
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log}")
             try:
                 if requests.get(probe, timeout=5).status_code == 200 and self.live_workers():
-                    return
+                    return True
             except requests.RequestException:
                 pass
             time.sleep(0.2)

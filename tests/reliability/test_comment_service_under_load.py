@@ -14,6 +14,7 @@ refuse nearly the whole load and test nothing but itself.
 """
 
 import os
+import re
 import signal
 import threading
 import time
@@ -38,6 +39,10 @@ COMMENTS_EACH = 20
 LOAD_SECONDS = 150
 #: All comments here are valid and distinct, so a refusal is at most a rare exception.
 MAX_REFUSED_SHARE = 0.05
+
+#: Reads after the load, spread over the four workers by the kernel.
+READ_CHECKS = 8
+PAGE_COUNT = re.compile(r'id="comments-heading">(\d+) comments?<')
 
 KILL_READERS = 10
 KILL_COMMENTS_EACH = 10
@@ -83,6 +88,27 @@ def assert_stored_once(outcomes, stored, load):
         assert status == ("approved" if known else "pending"), (outcome, status)
 
 
+def assert_readers_see_every_published_comment(server, database):
+    """Every worker shows the thread as the database has it: the rendered thread and the
+    API's cached answers were invalidated by each comment published during the load."""
+    facts = server.site.wait()
+    [(approved,)] = database.query(
+        "SELECT COUNT(*) FROM comments_comment WHERE post_id = %s AND status = 'approved'",
+        (facts["post_id"],),
+    )
+    page_counts, api_counts = set(), set()
+    for _ in range(READ_CHECKS):
+        page = requests.get(server.url(facts["post_path"]), timeout=REQUEST_TIMEOUT)
+        page_counts.add(int(PAGE_COUNT.search(page.text).group(1)))
+        listing = requests.get(
+            server.url(f"/api/v3/comments/?page={facts['post_id']}&limit=1"),
+            timeout=REQUEST_TIMEOUT,
+        )
+        api_counts.add(listing.json()["count"])
+    assert page_counts == {approved}, f"post page shows {page_counts}, database has {approved}"
+    assert api_counts == {approved}, f"API lists {api_counts}, database has {approved}"
+
+
 def test_concurrent_readers_get_each_acknowledged_comment_stored_exactly_once(
     server, database, reliability_report
 ):
@@ -117,6 +143,8 @@ def test_concurrent_readers_get_each_acknowledged_comment_stored_exactly_once(
     assert len(refused) <= MAX_REFUSED_SHARE * len(report.outcomes), (
         f"{len(refused)} valid comments refused:\n{describe(refused)}"
     )
+    if server.site.cache_prefix:
+        assert_readers_see_every_published_comment(server, database)
     if database.backend == "sqlite":
         assert database.journal_mode() == "wal"
 
