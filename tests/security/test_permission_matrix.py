@@ -1,0 +1,338 @@
+"""
+Who may moderate comments, across both doors: the Wagtail admin and the API.
+
+The admin's own matrix (every role against the listing, inspect, history, each single
+and bulk decision and the reply form) is tests/comments/test_permissions.py. This file
+makes sure nothing slips past it and adds what crosses the doors:
+
+- Discovery: every URL in the comments viewset's namespace and every bulk action
+  registered for comments is found with ``reverse`` and the bulk-action registry, and
+  each must be covered by a cell somewhere; a new URL without a cell fails the suite.
+- The admin URLs that file does not visit (usage, history results, the generic forms'
+  URLs, GET on decision URLs, requests without a CSRF token).
+- The API's moderation endpoints (queue, each single action, each bulk action) for every
+  kind of caller: no token, a malformed, revoked or inactive user's token, a session
+  cookie instead of a token, an editor's, a moderator's and an administrator's token.
+- The generic v3 snippets API, which must not serve comments to anyone.
+
+Allowed cells must succeed; every other cell gets 401/403 (or the login redirect in the
+admin) and leaves comments, their statuses and the audit log exactly as they were.
+"""
+
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import NoReverseMatch, get_resolver, reverse
+from django.utils import timezone
+
+from wagtail.admin.views.bulk_action.registry import bulk_action_registry
+from wagtail.models import APIToken, ModelLogEntry
+
+import pytest
+
+from blog.comments.models import Comment
+from tests.comments.admin_users import make_editor, make_moderator, make_superuser
+from tests.comments.conftest import make_comment
+
+pytestmark = pytest.mark.django_db
+
+Status = Comment.Status
+NAMESPACE = "wagtailsnippets_comments_comment"
+MODERATION_ACTIONS = ["approve", "unapprove", "spam", "trash", "restore"]
+ADMIN_ACTIONS = [*MODERATION_ACTIONS, "delete"]
+# What moves each action's comment (and what status it starts in for the test).
+START_STATUS = {
+    "approve": Status.PENDING,
+    "unapprove": Status.APPROVED,
+    "spam": Status.PENDING,
+    "trash": Status.APPROVED,
+    "restore": Status.TRASH,
+    "delete": Status.SPAM,
+}
+
+# Every URL name in the namespace and who may use it. Cells for the names marked
+# "test_permissions" are in tests/comments/test_permissions.py.
+ADMIN_URLS = {
+    "list": "test_permissions",
+    "list_results": "test_permissions",
+    "inspect": "test_permissions",
+    "history": "test_permissions",
+    "moderate": "test_permissions",
+    "reply": "test_permissions",
+    "add": "test_permissions",
+    "edit": "test_permissions",
+    "delete": "test_permissions",
+    "history_results": "here",
+    "usage": "here",
+}
+CORE_ADMIN_URLS = {"list", "inspect", "history", "moderate", "reply"}
+CORE_BULK_ACTIONS = {"approve", "spam", "trash", "restore", "delete"}
+ADMIN_ROLES = ["anonymous", "editor", "moderator", "admin"]
+MODERATORS = {"moderator", "admin"}
+
+
+def namespace_url_names():
+    namespace_resolver = get_resolver().namespace_dict[NAMESPACE][1]
+    return {name for name in namespace_resolver.reverse_dict if isinstance(name, str)}
+
+
+def comment_bulk_actions():
+    return {
+        action.action_type
+        for action in bulk_action_registry.get_bulk_actions_for_model("comments", "comment")
+    }
+
+
+def state():
+    """Everything a refused request must leave as it was."""
+    log_type = ContentType.objects.get_for_model(Comment)
+    return (
+        sorted(Comment.objects.values_list("pk", "status")),
+        ModelLogEntry.objects.filter(content_type=log_type).count(),
+    )
+
+
+# Discovery
+
+
+def test_every_moderation_url_and_bulk_action_is_in_the_matrix():
+    names = namespace_url_names()
+    missing_core = CORE_ADMIN_URLS - names
+    assert not missing_core, f"core moderation URLs are missing from the admin: {missing_core}"
+    unclassified = names - set(ADMIN_URLS)
+    assert not unclassified, (
+        f"new moderation URLs {unclassified}: add them to ADMIN_URLS and give them cells"
+    )
+    for name in ("moderate", "reply"):
+        for action in ADMIN_ACTIONS if name == "moderate" else [None]:
+            args = [1, action] if action else [1]
+            assert reverse(f"{NAMESPACE}:{name}", args=args)
+
+    bulk = comment_bulk_actions()
+    assert bulk >= CORE_BULK_ACTIONS, f"bulk actions missing: {CORE_BULK_ACTIONS - bulk}"
+    assert bulk <= CORE_BULK_ACTIONS | {"unapprove"}, f"unexpected bulk actions: {bulk}"
+
+
+def test_the_admins_own_matrix_is_there():
+    from pathlib import Path
+
+    own = Path(__file__).resolve().parents[1] / "comments" / "test_permissions.py"
+    assert own.exists(), "tests/comments/test_permissions.py holds the admin's cells"
+    text = own.read_text()
+    for name, where in ADMIN_URLS.items():
+        if where == "test_permissions":
+            covered = f'"{name}"' in text or f':{name}"' in text
+            assert covered, f"{name} has no cell in tests/comments/test_permissions.py"
+
+
+# The admin URLs tests/comments/test_permissions.py does not visit
+
+
+@pytest.fixture
+def client_as(db):
+    def login(role, **client_options):
+        client = Client(**client_options)
+        user = {
+            "anonymous": lambda: None,
+            "editor": make_editor,
+            "moderator": make_moderator,
+            "admin": make_superuser,
+        }[role]()
+        if user:
+            client.force_login(user)
+        return client
+
+    return login
+
+
+def assert_admin_refused(role, response):
+    if role == "anonymous":
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("wagtailadmin_login"))
+    else:
+        assert response.status_code in (302, 403)
+        if response.status_code == 302:
+            assert response.url == reverse("wagtailadmin_home")
+
+
+@pytest.mark.parametrize("role", ADMIN_ROLES)
+def test_history_results(client_as, seed_post, role):
+    comment = make_comment(seed_post, status=Status.PENDING)
+    response = client_as(role).get(reverse(f"{NAMESPACE}:history_results", args=[comment.pk]))
+    if role in MODERATORS:
+        assert response.status_code == 200
+    else:
+        assert_admin_refused(role, response)
+
+
+@pytest.mark.parametrize("role", ADMIN_ROLES)
+def test_usage_is_closed_to_everyone(client_as, seed_post, role):
+    """Nothing refers to a comment; Wagtail's usage view needs "change", which no one has."""
+    comment = make_comment(seed_post, status=Status.PENDING, author_email="usage@example.com")
+    response = client_as(role).get(reverse(f"{NAMESPACE}:usage", args=[comment.pk]))
+    assert_admin_refused(role, response)
+
+
+@pytest.mark.parametrize("role", ADMIN_ROLES)
+@pytest.mark.parametrize("action", ADMIN_ACTIONS)
+def test_a_get_never_decides(client_as, seed_post, role, action):
+    """Decisions are POSTs: a link or an <img src> pointing at a decision URL does nothing."""
+    comment = make_comment(seed_post, status=START_STATUS[action])
+    before = state()
+    response = client_as(role).get(reverse(f"{NAMESPACE}:moderate", args=[comment.pk, action]))
+    assert response.status_code in (302, 403, 405)
+    assert state() == before
+
+
+@pytest.mark.parametrize("role", ["moderator", "admin"])
+@pytest.mark.parametrize("action", ADMIN_ACTIONS)
+def test_decisions_need_the_csrf_token(client_as, seed_post, role, action):
+    """Another site cannot make a signed-in moderator's browser decide anything."""
+    comment = make_comment(seed_post, status=START_STATUS[action])
+    client = client_as(role, enforce_csrf_checks=True)
+    before = state()
+
+    single = client.post(reverse(f"{NAMESPACE}:moderate", args=[comment.pk, action]))
+    bulk_url = reverse("wagtail_bulk_action", args=["comments", "comment", action])
+    bulk = client.post(f"{bulk_url}?id={comment.pk}") if action in comment_bulk_actions() else None
+    reply = client.post(reverse(f"{NAMESPACE}:reply", args=[comment.pk]), {"body": "Hi"})
+
+    assert single.status_code == 403
+    assert bulk is None or bulk.status_code == 403
+    assert reply.status_code == 403
+    assert state() == before
+
+
+# The API
+
+
+API_CALLERS = [
+    "no token",
+    "malformed token",
+    "revoked token",
+    "inactive user's token",
+    "moderator's session, no token",
+    "editor's token",
+    "moderator's token",
+    "admin's token",
+]
+API_ALLOWED = {"moderator's token", "admin's token"}
+
+
+def api_operations():
+    """(label, method, path builder, JSON body builder) for every moderation operation."""
+    operations = [("queue", "get", lambda comment: "/api/v3/comments/moderation/", None, None)]
+    for action in MODERATION_ACTIONS:
+        operations.append(
+            (
+                f"{action} one",
+                "post",
+                lambda comment, action=action: (
+                    f"/api/v3/comments/moderation/{comment.pk}/actions/{action}/"
+                ),
+                None,
+                action,
+            )
+        )
+        operations.append(
+            (
+                f"{action} many",
+                "post",
+                lambda comment, action=action: f"/api/v3/comments/moderation/actions/{action}/",
+                lambda comment: {"ids": [comment.pk]},
+                action,
+            )
+        )
+    return operations
+
+
+API_OPERATIONS = api_operations()
+
+
+def api_client_for(caller):
+    """A client and the headers it sends for one kind of caller."""
+    client = Client()
+    headers = {}
+    if caller == "no token":
+        return client, headers
+    if caller == "malformed token":
+        return client, {"Authorization": "Bearer not-a-real-token"}
+    if caller == "moderator's session, no token":
+        client.force_login(make_moderator("session-moderator"))
+        return client, headers
+    user = {
+        "revoked token": lambda: make_moderator("revoked-moderator"),
+        "inactive user's token": lambda: make_moderator("inactive-moderator", is_active=False),
+        "editor's token": lambda: make_editor("token-editor"),
+        "moderator's token": lambda: make_moderator("token-moderator"),
+        "admin's token": lambda: make_superuser("token-admin"),
+    }[caller]()
+    token, plaintext = APIToken.create_token(user=user, name=f"{caller} app")
+    if caller == "revoked token":
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return client, {"Authorization": f"Bearer {plaintext}"}
+
+
+@pytest.mark.parametrize("caller", API_CALLERS)
+@pytest.mark.parametrize(
+    ("label", "method", "path", "body", "action"),
+    API_OPERATIONS,
+    ids=[operation[0] for operation in API_OPERATIONS],
+)
+def test_api_moderation(seed_post, caller, label, method, path, body, action):
+    comment = make_comment(
+        seed_post,
+        status=START_STATUS.get(action, Status.PENDING),
+        author_email="queue-person@example.com",
+        ip_address="198.51.100.23",
+    )
+    client, headers = api_client_for(caller)
+    before = state()
+
+    kwargs = {"headers": headers}
+    if body:
+        kwargs.update(data=body(comment), content_type="application/json")
+    response = getattr(client, method)(path(comment), **kwargs)
+
+    if caller in API_ALLOWED:
+        assert response.status_code == 200, response.content
+        if action:
+            comment.refresh_from_db()
+            assert comment.status != START_STATUS[action]
+        else:
+            assert [item["id"] for item in response.json()["items"]] == [comment.pk]
+    else:
+        expected = 403 if caller == "editor's token" else 401
+        assert response.status_code == expected, (caller, label, response.content)
+        assert response["Content-Type"].startswith("application/problem+json")
+        assert state() == before
+    text = response.content.decode()
+    assert "queue-person@example.com" not in text
+    assert "198.51.100.23" not in text
+
+
+@pytest.mark.parametrize("caller", ["editor's token", "moderator's token", "admin's token"])
+def test_the_generic_snippets_api_serves_no_comments(seed_post, caller):
+    """Comments are a snippet in the admin, but not in the v3 snippets API: that API would
+    serve every field, emails and IP addresses included."""
+    comment = make_comment(seed_post, author_email="snippet-person@example.com")
+    client, headers = api_client_for(caller)
+    for label in ("comments.Comment", "comments.comment"):
+        listing = client.get(f"/api/v3/snippets/{label}/", headers=headers)
+        detail = client.get(f"/api/v3/snippets/{label}/{comment.pk}/", headers=headers)
+        for response in (listing, detail):
+            assert response.status_code in (403, 404, 422), response.content
+            assert "snippet-person@example.com" not in response.content.decode()
+
+
+def test_an_api_token_does_not_open_the_admin(seed_post):
+    """A leaked app token is not a session: the admin still asks it to sign in."""
+    _client, headers = api_client_for("admin's token")
+    response = Client().get(reverse(f"{NAMESPACE}:list"), headers=headers)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("wagtailadmin_login"))
+
+
+def test_only_known_decisions_have_a_url():
+    with pytest.raises(NoReverseMatch):
+        reverse(f"{NAMESPACE}:moderate", args=[1, "publish"])
