@@ -38,6 +38,8 @@ class CaseResult:
     stored: dict | None = None
     #: CPU seconds the server's processes used during the measured run (from /proc).
     server_cpu_seconds: float | None = None
+    #: req/s of every measured run when the case was run more than once (BENCH_REPEAT).
+    run_rps: list = field(default_factory=list)
 
     @property
     def rps(self):
@@ -141,6 +143,14 @@ def integrity_note(result):
     return ", ".join(parts)
 
 
+def runs_note(result):
+    """'median of 3 runs: 131–282 req/s' when the case was measured more than once."""
+    if len(result.run_rps) < 2:
+        return ""
+    low, high = min(result.run_rps), max(result.run_rps)
+    return f"median of {len(result.run_rps)} runs: {format_rps(low)}–{format_rps(high)} req/s"
+
+
 def non_2xx_note(result):
     """Errors and non-2xx answers, e.g. '12 × 409, 3 timeouts'."""
     notes = [
@@ -172,7 +182,11 @@ def results_table(cases, results):
             ratio(result, results.get(case.isso_counterpart)) if case.isso_counterpart else None
         )
         vs_static = ratio(result, static) if case.vs_static else None
-        notes = "; ".join(note for note in (non_2xx_note(result), integrity_note(result)) if note)
+        notes = "; ".join(
+            note
+            for note in (runs_note(result), non_2xx_note(result), integrity_note(result))
+            if note
+        )
         lines.append(
             f"| {case.label} | {case.server} | {format_rps(result.rps)} | "
             f"{format_ms(result.p50_ms)} | {format_ms(result.p99_ms)} | "

@@ -48,6 +48,7 @@ from bench.report import (  # noqa: E402
     non_2xx_note,
     parse_wrk_result,
     results_table,
+    runs_note,
     targets_table,
 )
 
@@ -603,6 +604,17 @@ def drain(url, case):
             return
 
 
+def combine_runs(runs):
+    """The run with the median req/s stands for the case; a POST's integrity counts are
+    summed over every run, so a comment lost in any run shows."""
+    result = sorted(runs, key=lambda run: run.rps)[len(runs) // 2]
+    result.run_rps = [run.rps for run in runs]
+    if result.stored is not None and len(runs) > 1:
+        result.acked = sum(run.acked or 0 for run in runs)
+        result.stored = {key: sum(run.stored[key] for run in runs) for key in result.stored}
+    return result
+
+
 def measure(cleanup, case, url, process, wrk_env, workdir, database, profile):
     """Warm up, then measure one case; for a POST, check what the database stored."""
     script = wrk_script(workdir, case)
@@ -615,21 +627,32 @@ def measure(cleanup, case, url, process, wrk_env, workdir, database, profile):
         profilers = start_profilers(
             cleanup, process.pid, settings.DURATION_SECONDS, workdir, case.key
         )
-    measure_env = {**wrk_env, "BENCH_RUN_TAG": f"{run_tag}-measure"}
-    result_path = workdir / f"{case.key}.json"
-    server_pids = [process.pid, *children_of(process.pid)]
-    cpu_before = cpu_seconds(server_pids)
-    result = run_wrk(url, script, settings.DURATION_SECONDS, measure_env, result_path)
-    result.server_cpu_seconds = cpu_seconds(server_pids) - cpu_before
-    drain(url, case)
+    runs = []
+    for repeat in range(settings.REPEAT):
+        tag = f"{run_tag}-measure{repeat}"
+        server_pids = [process.pid, *children_of(process.pid)]
+        cpu_before = cpu_seconds(server_pids)
+        run = run_wrk(
+            url,
+            script,
+            settings.DURATION_SECONDS,
+            {**wrk_env, "BENCH_RUN_TAG": tag},
+            workdir / f"{case.key}-{repeat}.json",
+        )
+        run.server_cpu_seconds = cpu_seconds(server_pids) - cpu_before
+        drain(url, case)
+        if case.method == "POST":
+            run.stored = count_stored(database, tag, run)
+        runs.append(run)
+    result = combine_runs(runs)
     if case.method == "POST":
         warm_stored = count_stored(database, f"{run_tag}-warmup", warmup)
         if warm_stored["lost"] or warm_stored["duplicates"]:
             print(f"  warning: the warm-up of {case.key} lost or duplicated: {warm_stored}")
-        result.stored = count_stored(database, f"{run_tag}-measure", result)
     line = f"  {case.key:<12} {result.rps:>9,.1f} req/s  p50 {format_ms(result.p50_ms):>9}"
     line += f"  p99 {format_ms(result.p99_ms):>9}  CPU {format_cpu(result.cpu_ms_per_request)}/req"
-    if note := "; ".join(filter(None, (non_2xx_note(result), integrity_note(result)))):
+    notes = (runs_note(result), non_2xx_note(result), integrity_note(result))
+    if note := "; ".join(filter(None, notes)):
         line += f"  ({note})"
     print(line)
     if profilers:
@@ -738,8 +761,9 @@ def format_load(load):
 def run_settings(args, site, thread_path, post_path):
     return {
         "wrk": f"{settings.THREADS} threads, {settings.CONNECTIONS} connections, "
-        f"{settings.WARMUP_SECONDS:g} s warm-up, {settings.DURATION_SECONDS:g} s measured, "
-        f"{settings.REQUEST_TIMEOUT_SECONDS} s request timeout",
+        f"{settings.WARMUP_SECONDS:g} s warm-up, {settings.DURATION_SECONDS:g} s measured "
+        + (f"{settings.REPEAT} times (median reported), " if settings.REPEAT > 1 else "")
+        + f"{settings.REQUEST_TIMEOUT_SECONDS} s request timeout",
         "Servers": f"gunicorn, {settings.WORKERS} sync workers each (the site with "
         "cms.settings.production, Isso with moderation and guard off); nginx with "
         "worker_processes auto and keep-alive",

@@ -16,8 +16,9 @@ from bench.report import (
     non_2xx_note,
     parse_wrk_result,
     results_table,
+    runs_note,
 )
-from bench.run import CASES, nginx_config
+from bench.run import CASES, combine_runs, nginx_config
 
 WRK_GET = {
     "requests": 3000,
@@ -147,3 +148,21 @@ def test_nginx_runs_in_the_foreground_with_its_own_paths(tmp_path):
     assert "daemon off;" in config
     assert f"pid {tmp_path}/nginx.pid;" in config
     assert "listen 127.0.0.1:4321;" in config
+
+
+def test_repeated_runs_report_the_median_and_sum_integrity():
+    stored = {"found": 10, "lost": 0, "duplicates": 0, "unacknowledged": 1, "wrong_ids": 0}
+    lossy = {**stored, "found": 9, "lost": 1}
+    runs = [
+        result(300, acked=10, stored=stored),
+        result(100, acked=10, stored=lossy),
+        result(200, acked=10, stored=stored),
+    ]
+
+    combined = combine_runs(runs)
+
+    assert combined.rps == pytest.approx(200)
+    assert runs_note(combined) == "median of 3 runs: 100–300 req/s"
+    assert combined.acked == 30
+    assert combined.stored["lost"] == 1
+    assert "30 acked, 29 stored, 1 lost" in integrity_note(combined)
