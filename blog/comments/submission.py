@@ -76,8 +76,12 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
     try:
         with transaction.atomic():
             comment.save()
+            # The path needs the new id; an update() rather than a second save() keeps the
+            # model signals (search indexing, cache versions) to one round per comment.
             comment.set_thread_position()
-            comment.save(update_fields=["depth", "thread_path"])
+            Comment.objects.filter(pk=comment.pk).update(
+                depth=comment.depth, thread_path=comment.thread_path
+            )
     except IntegrityError as error:
         if Comment.objects.filter(fingerprint=comment.fingerprint).exists():
             raise DuplicateComment(duplicate_message()) from error
