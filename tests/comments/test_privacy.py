@@ -197,12 +197,12 @@ def test_erase_removes_the_name_and_email_from_the_search_index(
 ):
     search = get_search_backend().search
     assert search("Lovelace", Comment).count() == 2
-    assert search("ada.lovelace", Comment).count() == 2
+    assert search(ADA, Comment).count() == 2
 
     erase_personal_data(ADA)
 
     assert search("Lovelace", Comment).count() == 0
-    assert search("ada.lovelace", Comment).count() == 0
+    assert search(ADA, Comment).count() == 0
     assert search("Grace", Comment).count() == 1
 
 
