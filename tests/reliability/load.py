@@ -28,6 +28,9 @@ REQUEST_TIMEOUT = (5, 45)
 DOCUMENTED_REFUSALS = {400, 403, 409, 422, 429}
 ACKNOWLEDGED = {201, 303}
 LOCKED = "database is locked"
+#: How a request ends when its worker dies: before the answer (ConnectionError) or after
+#: the headers, in the middle of the body (ChunkedEncodingError, "IncompleteRead").
+BROKEN_CONNECTION = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 USER_AGENT = "evidence-notes-reliability-test"
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -214,7 +217,7 @@ class CommentLoad:
         outcome.sent_at = time.monotonic()
         try:
             response = self._post(outcome, token, form)
-        except requests.ConnectionError as error:
+        except BROKEN_CONNECTION as error:
             outcome.error = repr(error)
             outcome.answered_at = time.monotonic()
             if self.retry_lost_connections:
