@@ -296,6 +296,8 @@ def test_api_moderation(seed_post, caller, label, method, path, body, action):
 
     if caller in API_ALLOWED:
         assert response.status_code == 200, response.content
+        # A shared cache must never keep a moderator's answer for the next caller.
+        assert "no-store" in response["Cache-Control"] and "public" not in response["Cache-Control"]
         if action:
             comment.refresh_from_db()
             assert comment.status != START_STATUS[action]
