@@ -79,9 +79,21 @@ INTERESTING_FRAME = re.compile(
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--posts", type=int, default=settings.POSTS)
-    parser.add_argument("--comments", type=int, default=settings.COMMENTS)
-    parser.add_argument("--replies", type=int, default=settings.REPLIES)
+    parser.add_argument(
+        "--posts", type=int, default=settings.POSTS, help="generated posts (BENCH_POSTS)"
+    )
+    parser.add_argument(
+        "--comments",
+        type=int,
+        default=settings.COMMENTS,
+        help="comments in the seed post's thread (BENCH_COMMENTS)",
+    )
+    parser.add_argument(
+        "--replies",
+        type=int,
+        default=settings.REPLIES,
+        help="how many of those are replies (BENCH_REPLIES)",
+    )
     parser.add_argument(
         "--cases",
         default=",".join(CASE_KEYS),
