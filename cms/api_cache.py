@@ -22,6 +22,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse, HttpResponseNotModified
+from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
 
@@ -87,6 +88,8 @@ def etag_for(request):
     parts = [
         request.build_absolute_uri(),
         request.headers.get("Accept", ""),
+        # "Close comments after N days" closes posts as the date passes, with nothing saved.
+        timezone.localdate().isoformat(),
         *current_versions(scopes_for(request)),
     ]
     digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
@@ -163,9 +166,11 @@ def on_media_changed(sender, instance=None, **kwargs):
     bump(MEDIA, PAGES)
 
 
-def on_comment_changed(sender, instance, **kwargs):
-    # Any save is a new comment or a moderation decision; counts on listings change too.
-    bump(COMMENTS, comments_of_post(instance.post_id))
+def on_comment_changed(sender, instance, created=False, **kwargs):
+    # Counts on listings change with the thread. Held comments are not shown to anyone
+    # who gets a cached answer, so a new held comment replaces no version.
+    if kwargs.get("signal") is post_delete or instance.changes_public_thread(created):
+        bump(COMMENTS, comments_of_post(instance.post_id))
 
 
 def on_comment_rules_changed(sender, instance=None, **kwargs):

@@ -18,16 +18,21 @@ and who must see it) and requests with other query strings always get a fresh pa
 """
 
 import hashlib
+import re
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+
+from blog.comments.forms import FORM_TOKEN_PLACEHOLDER_PREFIX, make_form_token
 
 from .api_cache import COMMENTS, MEDIA, PAGES, current_versions
 
 CSRF_PLACEHOLDER = "__page_cache_csrf_token__"
+FORM_TOKEN_PLACEHOLDER = re.compile(re.escape(FORM_TOKEN_PLACEHOLDER_PREFIX.encode()) + rb"(\d+)__")
 CACHEABLE_QUERY_PARAMETERS = {"cpage", "page", "tag"}
 UNCACHED_PATH_PREFIXES = ("/admin/", "/api/", "/comments/", "/search/", "/documents/")
 PAGE_KEY_PREFIX = "page-html:"
@@ -46,6 +51,8 @@ def page_key(request):
     parts = [
         request.get_host(),
         request.get_full_path(),
+        # Posts close to comments as the date passes ("close after N days").
+        timezone.localdate().isoformat(),
         *current_versions([PAGES, MEDIA, COMMENTS]),
     ]
     return PAGE_KEY_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
@@ -60,9 +67,15 @@ def csrf_placeholder(request):
 
 
 def _with_visitor_token(request, content):
-    if CSRF_PLACEHOLDER.encode() not in content:
-        return content
-    return content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+    """The visitor's own CSRF token, and comment form tokens issued now (the comment
+    rules time a reader from when the form was shown)."""
+    if CSRF_PLACEHOLDER.encode() in content:
+        content = content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+    if FORM_TOKEN_PLACEHOLDER_PREFIX.encode() in content:
+        content = FORM_TOKEN_PLACEHOLDER.sub(
+            lambda match: make_form_token(int(match[1])).encode(), content
+        )
+    return content
 
 
 class PageCacheMiddleware:

@@ -135,6 +135,9 @@ class CommentCounts(Schema):
 class FormToken(Schema):
     token: str = Field(description="Send back as `token` when posting a comment.")
     min_seconds: int = Field(description="Posting sooner than this after fetching is refused.")
+    max_age_seconds: int = Field(
+        description="The token expires this long after it was issued: fetch a new one then."
+    )
 
 
 class CommentIn(Schema):
@@ -205,7 +208,11 @@ def form_token(request: HttpRequest, response: HttpResponse, query: ThreadQuery 
     post = live_post_or_404(query.page)
     # The token records when it was issued; a cached copy would defeat the timing check.
     response["Cache-Control"] = "no-store"
-    return {"token": make_form_token(post), "min_seconds": settings.COMMENTS_MIN_SECONDS_TO_POST}
+    return {
+        "token": make_form_token(post.pk),
+        "min_seconds": settings.COMMENTS_MIN_SECONDS_TO_POST,
+        "max_age_seconds": settings.COMMENTS_FORM_MAX_AGE,
+    }
 
 
 @router.get(

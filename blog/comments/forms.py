@@ -18,10 +18,28 @@ from .models import Comment
 
 FORM_TOKEN_SALT = "blog.comments.form-token"  # noqa: S105 (a salt, not a secret)
 HONEYPOT_FIELD = "homepage"
+FORM_TOKEN_PLACEHOLDER_PREFIX = "__page_cache_form_token_"  # noqa: S105 (not a secret)
 
 
-def make_form_token(post):
-    return signing.dumps({"post": post.pk, "shown": time.time()}, salt=FORM_TOKEN_SALT)
+def make_form_token(post_id):
+    return signing.dumps({"post": post_id, "shown": time.time()}, salt=FORM_TOKEN_SALT)
+
+
+def form_token_placeholder(post_id):
+    """What a page rendered for the whole-page cache holds instead of a token:
+    ``cms.page_cache`` puts a fresh one in each response, so the "shown" time is when
+    this reader got the page, not when the cached copy was made."""
+    return f"{FORM_TOKEN_PLACEHOLDER_PREFIX}{post_id}__"
+
+
+def token_has_expired(token):
+    try:
+        signing.loads(token or "", salt=FORM_TOKEN_SALT, max_age=settings.COMMENTS_FORM_MAX_AGE)
+    except signing.SignatureExpired:
+        return True
+    except signing.BadSignature:
+        return False
+    return False
 
 
 def bot_reason_for_token(token, post):
@@ -89,7 +107,25 @@ class CommentForm(forms.ModelForm):
         self.fields["author_email"].widget.attrs["autocomplete"] = "email"
         self.fields["author_url"].widget.attrs["autocomplete"] = "url"
         if not self.is_bound:
-            self.initial.setdefault("token", make_form_token(post))
+            self.initial.setdefault("token", make_form_token(post.pk))
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if token_has_expired(cleaned_data.get("token")):
+            # The reader gets a fresh form with their text kept; a bot learns only that.
+            self.data = self.data.copy()
+            self.data["token"] = make_form_token(self.post.pk)
+            hours = max(1, settings.COMMENTS_FORM_MAX_AGE // 3600)
+            hours = "an hour" if hours == 1 else f"{hours} hours"
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    f"This form was opened more than {hours} ago. Your comment is kept "
+                    "below: please send it again.",
+                    code="expired",
+                ),
+            )
+        return cleaned_data
 
     def clean_author_name(self):
         return " ".join(self.cleaned_data["author_name"].split())

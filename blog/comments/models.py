@@ -16,7 +16,6 @@ from django.db.models.functions import Coalesce
 
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
-from wagtail.search import index
 
 PATH_SEGMENT_WIDTH = 10
 
@@ -36,7 +35,7 @@ class CommentQuerySet(models.QuerySet):
         return self.order_by("thread_path")
 
 
-class Comment(index.Indexed, models.Model):
+class Comment(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         APPROVED = "approved", "Approved"
@@ -116,16 +115,6 @@ class Comment(index.Indexed, models.Model):
 
     objects = CommentQuerySet.as_manager()
 
-    search_fields = [
-        index.SearchField("author_name"),
-        index.SearchField("author_email"),
-        index.SearchField("body"),
-        index.FilterField("status"),
-        index.FilterField("post_id"),
-        index.FilterField("created_at"),
-        index.FilterField("reason"),
-    ]
-
     class Meta:
         ordering = ["-created_at"]
         permissions = [("moderate_comment", "Can moderate comments")]
@@ -137,6 +126,21 @@ class Comment(index.Indexed, models.Model):
 
     def __str__(self):
         return f"{self.author_name} on “{self.post.title}”"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        comment = super().from_db(db, field_names, values)
+        comment.status_when_loaded = comment.__dict__.get("status")
+        return comment
+
+    def changes_public_thread(self, created=False):
+        """Whether saving this comment changes what readers see: a new approved comment, or
+        a stored one that is approved now or was when it was read (a held comment being
+        edited, erased or trashed changes nothing on the site)."""
+        if created:
+            return self.is_public
+        was = getattr(self, "status_when_loaded", None)
+        return self.is_public or was is None or was == self.Status.APPROVED
 
     @property
     def is_public(self):

@@ -113,8 +113,8 @@ def erase_personal_data(email, *, user=None):
             comment.notify_replies = False
             comment.user = None
             comment.fingerprint = fingerprint(comment.post_id, comment.author_email, comment.body)
-            # save() rather than update(): the search index holds the name and email too,
-            # and is refreshed from post_save.
+            # save() rather than update(): post_save replaces the cached thread, which
+            # shows the name.
             comment.save(
                 update_fields=[
                     "author_name",

@@ -1,7 +1,7 @@
 """What the post page shows under the article: the thread, the reader's own held
 comments, and the form (or "Comments are closed.")."""
 
-from .forms import CommentForm
+from .forms import CommentForm, form_token_placeholder
 from .models import Comment
 from .rules import closed_reason
 from .threads import render_thread
@@ -18,10 +18,13 @@ def _positive_int(value, default=None):
 
 
 def comment_section(request, post, form=None):
-    thread = render_thread(post, _positive_int(request.GET.get("cpage"), 1))
+    closed = closed_reason(post)
+    thread = render_thread(
+        post, _positive_int(request.GET.get("cpage"), 1), comments_open=closed is None
+    )
     context = {
         "comment_thread": thread,
-        "comments_closed_reason": closed_reason(post),
+        "comments_closed_reason": closed,
         "awaiting_comments": [],
         "reply_to": None,
     }
@@ -37,7 +40,10 @@ def comment_section(request, post, form=None):
 
     reply_to_id = _positive_int(request.GET.get("replytocom"))
     if form is None:
-        form = CommentForm(post=post, initial={"parent": reply_to_id} if reply_to_id else None)
+        initial = {"parent": reply_to_id} if reply_to_id else {}
+        if getattr(request, "rendering_for_page_cache", False):
+            initial["token"] = form_token_placeholder(post.pk)
+        form = CommentForm(post=post, initial=initial)
     parent_id = _positive_int(form["parent"].value())
     if parent_id:
         context["reply_to"] = (

@@ -54,10 +54,10 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
     comment.ip_address = ip_address
     comment.user_agent = (user_agent or "")[:500]
     comment.fingerprint = fingerprint(post.pk, comment.author_email, comment.body)
-    by_moderator = can_moderate(user)
-    if by_moderator:
+    if user is not None and user.is_authenticated:
         comment.user = user
-        comment.is_staff_reply = True
+    by_moderator = can_moderate(user)
+    comment.is_staff_reply = by_moderator
 
     ensure_not_duplicate(post, comment.author_email, comment.body)
     if not by_moderator:

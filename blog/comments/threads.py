@@ -92,10 +92,15 @@ def approved_count(entries):
     return sum(1 for node in entries if not node.removed)
 
 
-def render_thread(post, page_number=1):
-    """HTML of one page of the post's threads and the numbers around it, cached by version."""
+def render_thread(post, page_number=1, *, comments_open=True):
+    """HTML of one page of the post's threads and the numbers around it, cached by version.
+
+    Reply links show only while comments are open; a post closes without any comment
+    changing (its switch, or "close after N days" passing), so that is part of the key.
+    """
     version = thread_version(post.pk)
-    key = f"comments:thread-html:{post.pk}:v{version}:p{page_number}"
+    state = "open" if comments_open else "closed"
+    key = f"comments:thread-html:{post.pk}:v{version}:{state}:p{page_number}"
     cached = cache.get(key)
     if cached is not None:
         return cached
@@ -111,6 +116,7 @@ def render_thread(post, page_number=1):
                 "page": page,
                 "post": post,
                 "max_depth": settings.COMMENTS_MAX_DEPTH,
+                "comments_open": comments_open,
             },
         ),
         "count": approved_count(entries),

@@ -53,7 +53,9 @@
         return part.indexOf("comment_author=") === 0;
     })[0];
     if (cookie) {
-        var saved = new URLSearchParams(decodeURIComponent(cookie.slice("comment_author=".length).replace(/^"|"$/g, "")));
+        // The value is already URL-encoded (the server urlencodes it); decoding it first
+        // would turn a "+" in an email into a space.
+        var saved = new URLSearchParams(cookie.slice("comment_author=".length).replace(/^"|"$/g, ""));
         [["author_name", "name"], ["author_email", "email"], ["author_url", "url"]].forEach(function (pair) {
             var input = form.elements[pair[0]];
             if (input && !input.value && saved.get(pair[1])) {

@@ -1,8 +1,12 @@
 """ETag, Cache-Control, 304, invalidation by publishing and moderation, and CORS."""
 
+import datetime
+
+from django.utils import timezone
+
 import pytest
 
-from blog.comments.models import Comment
+from blog.comments.models import Comment, CommentSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -124,3 +128,21 @@ def test_cors_preflight_for_posting_a_comment(client, seed_post, settings):
 
     assert response.status_code == 200
     assert response["Access-Control-Allow-Origin"] == "https://app.example.org"
+
+
+def test_a_post_closing_by_age_overnight_is_not_answered_from_cache(client, seed_post, monkeypatch):
+    """Close-after-N-days closes a post when the date passes, with nothing saved; the next
+    day's answers are built afresh, so apps see comments_open turn false."""
+    rules = CommentSettings.load()
+    rules.close_after_days = (datetime.date.today() - seed_post.date).days + 1
+    rules.save()
+    url = f"/api/v3/pages/{seed_post.pk}/"
+    today = client.get(url)
+    assert today.json()["comments_open"] is True
+
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: tomorrow)
+    answer = client.get(url, HTTP_IF_NONE_MATCH=today["ETag"])
+
+    assert answer.status_code == 200
+    assert answer.json()["comments_open"] is False

@@ -1,5 +1,8 @@
 """The comment endpoints of /api/v3/comments/, each answer and each error."""
 
+import time
+from unittest import mock
+
 from wagtail.log_actions import registry as log_registry
 
 import pytest
@@ -369,3 +372,19 @@ def test_thread_of_300_comments_uses_a_fixed_number_of_queries(
     with django_assert_max_num_queries(6):
         response = client.get(URL, {"page": seed_post.pk, "limit": 50})
     assert response.json()["count"] == 300
+
+
+def test_an_expired_form_token_is_a_field_error_naming_what_to_do(client, seed_post, settings):
+    settings.COMMENTS_FORM_MAX_AGE = 60
+    token_answer = client.get(f"{URL}form-token/", {"page": seed_post.pk}).json()
+    assert token_answer["max_age_seconds"] == 60
+    data = submission(seed_post, client)
+    with mock.patch("blog.comments.forms.time.time", return_value=time.time() + 61):
+        response = post_json(client, data)
+
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    (error,) = response.json()["errors"]
+    assert error["type"] == "expired"
+    assert "please send it again" in error["msg"]
+    assert not Comment.objects.exists()

@@ -2,20 +2,24 @@
 any publish or comment shows at once."""
 
 import re
+import time
 
+from django.core import signing
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 import pytest
 
-from blog.comments.models import CommentSettings
+from blog.comments import forms
+from blog.comments.models import Comment, CommentSettings
 from blog.comments.moderation import moderate
 from tests.comments.conftest import form_data, make_comment, next_ip
 
 pytestmark = pytest.mark.usefixtures("comment_rules")
 
 CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+FORM_TOKEN_FIELD = re.compile(r'name="token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -39,7 +43,7 @@ def test_a_second_anonymous_view_is_served_from_the_cache(seed_post, client):
     assert first_queries > 5
     assert second_queries == 0
     assert "Cookie" in second["Vary"]
-    strip = lambda html: CSRF_FIELD.sub("", html.decode())  # noqa: E731
+    strip = lambda html: FORM_TOKEN_FIELD.sub("", CSRF_FIELD.sub("", html.decode()))  # noqa: E731
     assert strip(first.content) == strip(second.content)
 
 
@@ -82,3 +86,24 @@ def test_visitors_with_a_session_get_a_fresh_page(seed_post, admin_client):
     admin_client.get(seed_post.url)
     response = admin_client.get(seed_post.url)
     assert not response.has_header("X-Page-Cache")
+
+
+def test_each_view_of_a_cached_page_gets_a_form_token_issued_then(seed_post, client, monkeypatch):
+    """The bot-timing rule counts from when the form was shown, so a cached copy must not
+    carry the time it was cached."""
+    clock = [time.time()]
+    monkeypatch.setattr(forms.time, "time", lambda: clock[0])
+    assert client.get(seed_post.url)["X-Page-Cache"] == "miss"
+    clock[0] += 600
+    hit = client.get(seed_post.url)
+    assert hit["X-Page-Cache"] == "hit"
+    assert "__page_cache" not in hit.content.decode()
+    token = FORM_TOKEN_FIELD.search(hit.content.decode()).group(1)
+    assert signing.loads(token, salt=forms.FORM_TOKEN_SALT)["shown"] == clock[0]
+
+    clock[0] += 0.5
+    client.post(f"/comments/post/{seed_post.pk}/", {**form_data(seed_post), "token": token})
+
+    comment = Comment.objects.get()
+    assert comment.status == Comment.Status.SPAM
+    assert comment.reason.startswith("Posted 0.5 s after the form was shown")

@@ -23,7 +23,7 @@ def form_data(post, **fields):
         "author_email": "ada@example.com",
         "author_url": "",
         "body": "Thank you, this was useful.",
-        "token": make_form_token(post),
+        "token": make_form_token(post.pk),
         "homepage": "",
     }
     data.update(fields)

@@ -1,11 +1,15 @@
 """The form under each post, as a reader uses it without JavaScript."""
 
+import time
+from unittest import mock
 from urllib.parse import parse_qs
 
 import pytest
 from bs4 import BeautifulSoup
 
+from blog.comments.forms import make_form_token
 from blog.comments.models import Comment
+from tests.comments.admin_users import make_editor
 from tests.comments.conftest import form_data, make_comment, next_ip
 
 pytestmark = pytest.mark.usefixtures("no_wait")
@@ -161,3 +165,42 @@ def test_comment_on_an_unknown_or_draft_post_is_404(seed_post, make_posts, clien
     assert client.post("/comments/post/999999/", form_data(seed_post)).status_code == 404
     assert post_comment(client, draft).status_code == 404
     assert client.get(f"/comments/post/{seed_post.pk}/").status_code == 405
+
+
+def test_a_signed_in_editor_is_recorded_as_the_author_but_not_as_staff(seed_post, client):
+    editor = make_editor("writer")
+    client.force_login(editor)
+
+    response = post_comment(client, seed_post, author_email="writer@example.com")
+
+    assert response.status_code == 303
+    comment = Comment.objects.get(author_email="writer@example.com")
+    assert comment.user == editor
+    assert comment.is_staff_reply is False
+    assert comment.status == Comment.Status.PENDING
+
+
+def test_an_anonymous_reader_is_recorded_without_a_user(seed_post, client):
+    post_comment(client, seed_post, author_email="reader@example.com")
+
+    assert Comment.objects.get(author_email="reader@example.com").user is None
+
+
+def test_a_form_opened_too_long_ago_asks_again_and_keeps_the_text(seed_post, client, settings):
+    settings.COMMENTS_FORM_MAX_AGE = 3600
+    with mock.patch("blog.comments.forms.time.time", return_value=time.time() - 3601):
+        stale_token = make_form_token(seed_post.pk)
+
+    response = post_comment(client, seed_post, token=stale_token, body="Written over lunch.")
+
+    assert response.status_code == 400
+    page = BeautifulSoup(response.content, "html.parser")
+    assert "This form was opened more than an hour ago" in page.get_text()
+    assert page.select_one("textarea[name=body]").get_text().strip() == "Written over lunch."
+    fresh_token = page.select_one("input[name=token]")["value"]
+    assert fresh_token != stale_token
+    assert not Comment.objects.exists()
+
+    again = post_comment(client, seed_post, token=fresh_token, body="Written over lunch.")
+    assert again.status_code == 303
+    assert Comment.objects.get().body == "Written over lunch."

@@ -222,3 +222,25 @@ class TestClosed:
             ).status_code
             == 303
         )
+
+    def test_closing_a_post_removes_the_reply_links_of_its_cached_thread(self, seed_post, client):
+        comment = make_comment(seed_post, status=Comment.Status.APPROVED)
+        reply_link = f'data-reply-to="{comment.pk}"'
+        assert reply_link in client.get(seed_post.url).content.decode()
+
+        seed_post.comments_enabled = False
+        seed_post.save_revision().publish()
+
+        page = client.get(seed_post.url).content.decode()
+        assert comment.body in page
+        assert reply_link not in page
+
+    def test_a_post_closed_by_age_shows_no_reply_links(self, seed_post, client):
+        comment = make_comment(seed_post, status=Comment.Status.APPROVED)
+        assert f'data-reply-to="{comment.pk}"' in client.get(seed_post.url).content.decode()
+
+        rules(close_after_days=(datetime.date.today() - seed_post.date).days)
+
+        page = client.get(seed_post.url).content.decode()
+        assert "Comments are closed" in page
+        assert f'data-reply-to="{comment.pk}"' not in page

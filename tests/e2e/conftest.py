@@ -28,6 +28,13 @@ def chromium_path():
     return None
 
 
+def skip_or_fail(reason):
+    """CI installs the browser, so there a missing one is a failure, not a skip."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 @pytest.fixture
 def browser(monkeypatch):
     """One Playwright per test: a session-wide one keeps an event loop running in this thread,
@@ -37,11 +44,11 @@ def browser(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     executable = chromium_path()
     if executable is None:
-        message = "Chromium is not installed (apt-get install chromium); browser tests need it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    sync_api = pytest.importorskip("playwright.sync_api")
+        skip_or_fail("Chromium is not installed (apt-get install chromium); browser tests need it")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        skip_or_fail("Playwright is not installed (make test installs requirements-test.txt)")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=executable, headless=True, args=CHROMIUM_ARGS
