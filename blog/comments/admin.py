@@ -226,6 +226,10 @@ class AuthorColumn(Column):
 class CommentIndexView(IndexView):
     """Pending comments first (they are the work), then newest first."""
 
+    # Wagtail offers search only for models in the search index; comments are searched
+    # in the table itself (``search_comments``).
+    is_searchable = True
+
     def get_base_queryset(self):
         return (
             super()
