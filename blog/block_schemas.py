@@ -168,7 +168,10 @@ class StudyCardValue(BlockSchema):
     journal: str
     population: str = Field(description="Who was studied.")
     finding: str = Field(description="What the study found, in plain words.")
-    relevance: str = Field(description="How the study bears on the article's question.")
+    relevance: str = Field(
+        description="How the study bears on the article's question; empty when the article "
+        "does not say."
+    )
     link: str | None = Field(description="The DOI resolver when a DOI is given, else the link.")
     doi: str | None
 

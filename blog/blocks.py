@@ -253,9 +253,10 @@ class StudyCardBlock(blocks.StructBlock):
     finding = blocks.TextBlock(help_text="What the study found, in plain words.")
     relevance = blocks.TextBlock(
         label="How it relates",
+        required=False,
         help_text=(
             "How the study bears on this article's question, for example "
-            "“did not focus on cramps specifically”."
+            "“did not focus on cramps specifically”. Leave empty rather than guess."
         ),
     )
     link = blocks.URLBlock(required=False, help_text="Optional link to the paper.")

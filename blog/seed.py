@@ -47,7 +47,7 @@ BLOG_INDEX = {
 
 HERO_IMAGE = {
     "title": "Dry needling therapy in a clinic",
-    "description": "A physiotherapist inserting thin needles into a patient's upper back.",
+    "description": "Close-up of a shirtless man receiving dry needling therapy from a doctor in a clinic.",
     "credit": "Freepik",
     "source_url": (
         "https://www.freepik.com/free-photo/closeup-shirtless-man-receiving-dry-needling-therapy"
@@ -82,7 +82,7 @@ def numbered(*items):
 
 
 def study(**fields):
-    return ("study_card", {"link": "", "doi": "", **fields})
+    return ("study_card", {"link": "", "doi": "", "relevance": "", **fields})
 
 
 POST = {
@@ -184,7 +184,7 @@ POST = {
                 "myofascial pain syndrome."
             ),
             relevance=(
-                "The review did not specifically focus on cramps, but it suggests that dry "
+                "While the review did not specifically focus on cramps, it suggests that dry "
                 "needling may alleviate muscle hyperactivity associated with chronic cramping."
             ),
         ),
@@ -196,10 +196,6 @@ POST = {
             finding=(
                 "Athletes saw significant improvement in flexibility and pain reduction after "
                 "dry needling sessions."
-            ),
-            relevance=(
-                "The athletes studied had cramping, but the outcomes reported were flexibility "
-                "and pain rather than how often cramps occurred."
             ),
         ),
         study(
@@ -213,16 +209,12 @@ POST = {
                 "Patients experienced reduced pain and muscle spasms following dry needling "
                 "treatments."
             ),
-            relevance=(
-                "Muscle spasms were among the outcomes, but the trial enrolled people for neck "
-                "and back pain, not for chronic cramps."
-            ),
         ),
         (
             "callout",
             {
                 "tone": "evidence",
-                "title": "What the evidence does not show yet",
+                "title": "",
                 "text": (
                     "<p>Although these studies provide promising insights, further research is "
                     "needed to determine the direct effects of dry needling on chronic muscle "

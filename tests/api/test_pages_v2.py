@@ -52,7 +52,7 @@ def test_study_cards_are_typed_objects(client, seed_post):
             "myofascial pain syndrome."
         ),
         "relevance": (
-            "The review did not specifically focus on cramps, but it suggests that dry "
+            "While the review did not specifically focus on cramps, it suggests that dry "
             "needling may alleviate muscle hyperactivity associated with chronic cramping."
         ),
         "link": None,
@@ -96,7 +96,7 @@ def test_image_blocks_carry_renditions_credit_and_source(client, post_with_image
 
     assert (
         image_block["alt"]
-        == "A physiotherapist inserting thin needles into a patient's upper back."
+        == "Close-up of a shirtless man receiving dry needling therapy from a doctor in a clinic."
     )
     assert image_block["credit"] == "Freepik"
     assert image_block["source_url"].startswith("https://www.freepik.com/")

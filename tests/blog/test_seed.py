@@ -153,3 +153,27 @@ def test_rendered_structure(loaded_twice, client):
     assert toc[0] == "#understanding-chronic-muscle-cramping"
     assert all(article.select_one(href) is not None for href in toc)
     assert "min read" in article.select_one(".reading-time").text
+
+
+def words(text):
+    return set(re.findall(r"[a-z0-9&]+", text.lower()))
+
+
+def test_study_cards_say_only_what_the_article_says(loaded_twice):
+    """Population, finding and relevance are split out of one sentence of the article each;
+    every word on a card comes from that sentence, so no claim is added to the evidence."""
+    sentences = [
+        line.strip(" •")
+        for line in SEED_TEXT.read_text().splitlines()
+        if re.match(r"\s*• A (2019|2020|2021) ", line)
+    ]
+    post = BlogPostPage.objects.get()
+    cards = blocks_of(post, "study_card")
+    assert len(cards) == len(sentences) == 3
+
+    for card, sentence in zip(cards, sentences, strict=True):
+        assert str(card["year"]) in sentence
+        assert card["journal"] in sentence
+        for field in ("population", "finding", "relevance"):
+            added = words(card[field]) - words(sentence)
+            assert not added, f"{card['year']} {field} adds {sorted(added)}"

@@ -32,9 +32,8 @@ SEED_TEXT_BY_PART = [
     ("study card journal", "Journal of Pain Research"),
     ("study card population", "Athletes experiencing"),
     ("study card finding", "spasms"),
-    ("study card relevance", "enrolled"),
+    ("study card relevance", "specifically focus"),
     ("study card type", "Systematic review"),
-    ("callout title", "does not show yet"),
     ("callout text", "direct effects"),
 ]
 
