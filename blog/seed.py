@@ -47,7 +47,9 @@ BLOG_INDEX = {
 
 HERO_IMAGE = {
     "title": "Dry needling therapy in a clinic",
-    "description": "Close-up of a shirtless man receiving dry needling therapy from a doctor in a clinic.",
+    "description": (
+        "Close-up of a shirtless man receiving dry needling therapy from a doctor in a clinic."
+    ),
     "credit": "Freepik",
     "source_url": (
         "https://www.freepik.com/free-photo/closeup-shirtless-man-receiving-dry-needling-therapy"
