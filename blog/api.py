@@ -27,7 +27,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from .block_schemas import ArticleBodyItem
-from .blocks import ArticleBodyBlock
+from .blocks import PREFETCHED_IMAGES, ArticleBodyBlock, images_for_bodies
 from .comments.models import CommentSettings, approved_count_subquery
 from .comments.rules import closed_reason
 from .models import LISTING_IMAGE_SPEC, ArticleImage, BlogPostPage
@@ -69,6 +69,20 @@ class BlogPagesAPIViewSet(PagesAPIViewSet):
                 )
             )
         return queryset
+
+    def listing_view(self, request):
+        token = PREFETCHED_IMAGES.set({})
+        try:
+            return super().listing_view(request)
+        finally:
+            PREFETCHED_IMAGES.reset(token)
+
+    def paginate_queryset(self, queryset):
+        posts = super().paginate_queryset(queryset)
+        prefetched = PREFETCHED_IMAGES.get()
+        if prefetched is not None and issubclass(queryset.model, BlogPostPage):
+            prefetched.update(images_for_bodies(posts))
+        return posts
 
 
 class ArticleImagesAPIViewSet(ImagesAPIViewSet):

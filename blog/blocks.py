@@ -6,6 +6,7 @@ so editors see what it looks like in the block picker, and an API representation
 that an app can render without guessing (typed fields, no bare ids).
 """
 
+import contextvars
 import datetime
 import re
 
@@ -349,10 +350,42 @@ class ArticleImageValue(blocks.StructValue):
         return image.default_alt_text if image else ""
 
 
+# Images already fetched (with their renditions) for the posts being serialized: a post's
+# body otherwise fetches its images in a query of its own, so a listing of 50 posts with
+# figures would cost 50 queries. See ``images_for_bodies``.
+PREFETCHED_IMAGES = contextvars.ContextVar("prefetched_images", default=None)
+
+
+class PrefetchingImageChooserBlock(ImageChooserBlock):
+    """An image chooser that takes images from ``PREFETCHED_IMAGES`` when they are there."""
+
+    def bulk_to_python(self, values):
+        known = PREFETCHED_IMAGES.get() or {}
+        missing = [value for value in values if value not in known]
+        fetched = dict(zip(missing, super().bulk_to_python(missing), strict=True))
+        return [known[value] if value in known else fetched[value] for value in values]
+
+
+def images_for_bodies(posts):
+    """The images the image blocks of these posts' bodies show, with the renditions apps
+    get, in one query: ``{id: image}``."""
+    ids = {
+        block["value"].get("image")
+        for post in posts
+        for block in post.body.raw_data
+        if block["type"] == "image" and isinstance(block.get("value"), dict)
+    }
+    ids.discard(None)
+    if not ids:
+        return {}
+    images = get_image_model().objects.filter(pk__in=ids)
+    return images.prefetch_renditions(*ArticleImageBlock.RENDITIONS.values()).in_bulk()
+
+
 class ArticleImageBlock(blocks.StructBlock):
     RENDITIONS = {"small": "width-480", "medium": "width-800", "large": "width-1200"}
 
-    image = ImageChooserBlock()
+    image = PrefetchingImageChooserBlock()
     alt = blocks.CharBlock(
         required=False,
         max_length=250,

@@ -1,4 +1,5 @@
 import datetime
+import io
 
 from django.core.cache import cache
 
@@ -102,3 +103,41 @@ def pytest_collection_modifyitems(config, items):
     """Browser tests need their own database transactions; keep them last so the fast suite
     reports first."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
+def make_image(title):
+    """A small real image with a credit, as an editor would upload one."""
+    from django.core.files.images import ImageFile
+
+    from PIL import Image
+
+    from blog.models import ArticleImage
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 180), (40, 90, 140)).save(buffer, "JPEG")
+    return ArticleImage.objects.create(
+        title=title,
+        file=ImageFile(buffer, name=f"{title.lower().replace(' ', '-')}.jpg"),
+        credit=f"Credit for {title}",
+    )
+
+
+def image_block(image):
+    return ("image", {"image": image, "alt": "", "caption": "", "credit": "", "source_url": ""})
+
+
+@pytest.fixture
+def make_illustrated_posts(blog_index):
+    """Posts each with its own hero image and an image block with another image of its own:
+    what a listing or the API must fetch without a query per post."""
+
+    def make(count, start=1, **fields):
+        posts = []
+        for number in range(start, start + count):
+            hero = make_image(f"Hero {number}")
+            figure = make_image(f"Figure {number}")
+            body = [("paragraph", f"<p>Post {number}.</p>"), image_block(figure)]
+            posts.append(build_post(blog_index, number, hero_image=hero, body=body, **fields))
+        return posts
+
+    return make

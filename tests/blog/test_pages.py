@@ -1,5 +1,6 @@
 """What a reader sees on the home page, the blog index, tag pages and error pages."""
 
+from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -74,12 +75,20 @@ def test_500_page_is_ours(db, client, seed_post, monkeypatch):
 
 @pytest.mark.parametrize("url", ["/", "/blog/", "/blog/tags/dry-needling/"])
 def test_listings_use_a_fixed_number_of_queries(
-    url, seed_post, make_posts, client, django_assert_max_num_queries, settings, uncached_pages
+    url,
+    seed_post,
+    make_illustrated_posts,
+    client,
+    django_assert_max_num_queries,
+    settings,
+    uncached_pages,
 ):
+    """50 posts, each with its own hero image, cost what one would."""
     settings.BLOG_POSTS_PER_PAGE = 50
-    make_posts(50, tags=["dry needling"])
+    make_illustrated_posts(50, tags=["dry needling"])
     client.get(url)  # renditions are generated on the first view
-    with django_assert_max_num_queries(12):
+    cache.clear()
+    with django_assert_max_num_queries(15):
         response = client.get(url)
     assert response.status_code == 200
     assert len(titles(response)) >= 6
