@@ -53,7 +53,7 @@ class HeadingBlock(blocks.StructBlock):
     level = blocks.ChoiceBlock(
         choices=[("h2", "Section (H2)"), ("h3", "Subsection (H3)")],
         default="h2",
-        help_text="Sections appear in the table of contents; subsections are indented under them.",
+        help_text="Sections appear in the table of contents; subsections do not.",
         search_index=False,
     )
     anchor = blocks.CharBlock(
@@ -135,6 +135,8 @@ class CalloutBlock(blocks.StructBlock):
         ],
         default="note",
         help_text="Sets the colour and the label readers (and screen readers) see.",
+        # A search for "caveat" or "tip" should not find every post with such a box.
+        search_index=False,
     )
     title = blocks.CharBlock(required=False, max_length=120)
     text = blocks.RichTextBlock(features=INLINE_RICH_TEXT_FEATURES + ["ul", "ol"])
@@ -248,7 +250,8 @@ class StudyCardBlock(blocks.StructBlock):
     ]
 
     year = blocks.IntegerBlock(help_text="Year of publication.")
-    study_type = blocks.ChoiceBlock(choices=STUDY_TYPES, default="other")
+    # Indexed through get_searchable_content, as the label readers see.
+    study_type = blocks.ChoiceBlock(choices=STUDY_TYPES, default="other", search_index=False)
     journal = blocks.CharBlock(max_length=200, help_text="Where it was published.")
     population = blocks.TextBlock(help_text="Who was studied, for example “Patients with …”.")
     finding = blocks.TextBlock(help_text="What the study found, in plain words.")
@@ -267,6 +270,13 @@ class StudyCardBlock(blocks.StructBlock):
         label="DOI",
         help_text="Optional DOI, for example 10.2519/jospt.2021.0001 (without https://doi.org/).",
     )
+
+    def get_searchable_content(self, value):
+        """Readers see "Study" for the "other" type, so only real types are search words."""
+        content = super().get_searchable_content(value)
+        if value.get("study_type") != "other":
+            content.append(value.study_type_label)
+        return content
 
     def clean(self, value):
         errors = {}
@@ -438,6 +448,32 @@ class ArticleImageBlock(blocks.StructBlock):
         description = "A figure with caption, and the credit and source the licence asks for."
 
 
+# Ids the post page itself uses; a heading anchor equal to one would make its link jump
+# to the wrong place (comments are "comment-<id>", form fields "id_<name>").
+PAGE_ANCHORS = {
+    "main",
+    "post-title",
+    "toc-heading",
+    "comments",
+    "comments-heading",
+    "respond",
+    "reply",
+    "reply-title",
+    "cancel-reply",
+    "email-notes",
+    "related-posts-heading",
+}
+PAGE_ANCHOR_PREFIXES = ("comment-", "id_")
+
+
+def anchor_clash(anchor, earlier_anchors):
+    if anchor in earlier_anchors:
+        return f"Another heading above already links as “#{anchor}”."
+    if anchor in PAGE_ANCHORS or anchor.startswith(PAGE_ANCHOR_PREFIXES):
+        return f"“#{anchor}” is taken by a part of the post page."
+    return None
+
+
 class ArticleBodyBlock(blocks.StreamBlock):
     heading = HeadingBlock()
     paragraph = ParagraphBlock()
@@ -447,3 +483,26 @@ class ArticleBodyBlock(blocks.StreamBlock):
     callout = CalloutBlock()
     quote = QuoteBlock()
     image = ArticleImageBlock()
+
+    def clean(self, value):
+        """Each heading's anchor must lead to that heading and nowhere else."""
+        value = super().clean(value)
+        anchors, errors = set(), {}
+        for index, child in enumerate(value):
+            if child.block_type != "heading":
+                continue
+            anchor = child.value.anchor_id
+            clash = anchor_clash(anchor, anchors)
+            if clash:
+                errors[index] = blocks.StructBlockValidationError(
+                    block_errors={
+                        "anchor": ValidationError(
+                            f"{clash} Set an anchor of its own for this heading, for example "
+                            f"“{anchor}-{index + 1}”."
+                        )
+                    }
+                )
+            anchors.add(anchor)
+        if errors:
+            raise blocks.StreamBlockValidationError(block_errors=errors)
+        return value

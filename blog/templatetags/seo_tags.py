@@ -7,7 +7,7 @@ so shared links and search engines point at the site's real address, not at whic
 host name a request arrived with.
 """
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from django import template
 from django.conf import settings
@@ -34,11 +34,25 @@ def page_description(page):
     return " ".join(words)
 
 
+# Query parameters that make a page of their own: a later page of posts, a tag filter.
+CANONICAL_QUERY_PARAMETERS = ("tag", "page")
+
+
 def canonical_url(page, request, root_url):
-    """The page's own full URL; a sub-route of a routable page (a tag page) is its own page."""
+    """The page's own full URL; a sub-route of a routable page (a tag page) is its own page,
+    and so is a later page of a listing (``?page=2`` is not page 1)."""
     full_url = page.get_full_url(request)
-    if request is not None and urlsplit(full_url).path != request.path:
-        return absolute_url(root_url, request.path)
+    if request is None:
+        return full_url
+    if urlsplit(full_url).path != request.path:
+        full_url = absolute_url(root_url, request.path)
+    kept = {
+        name: request.GET[name]
+        for name in CANONICAL_QUERY_PARAMETERS
+        if request.GET.get(name) and not (name == "page" and request.GET[name] == "1")
+    }
+    if isinstance(page, BlogIndexPage) and kept:
+        full_url = f"{full_url}?{urlencode(kept)}"
     return full_url
 
 
@@ -87,8 +101,14 @@ def feed_links(request, page):
     if blog_index is None:
         return {}
     base = blog_index.get_url(request)
-    return {
+    links = {
         "title": f"{settings.WAGTAIL_SITE_NAME}: {blog_index.title}",
         "rss": base + blog_index.reverse_subpage("rss_feed"),
         "atom": base + blog_index.reverse_subpage("atom_feed"),
     }
+    if isinstance(page, BlogPostPage):
+        links["comments_title"] = f"Comments on “{page.title}”"
+        links["comments"] = base + blog_index.reverse_subpage(
+            "comments_feed", kwargs={"post_slug": page.slug}
+        )
+    return links

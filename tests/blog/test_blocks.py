@@ -122,6 +122,47 @@ class TestHeading:
         assert "my-anchor" in errors["anchor"][0]
 
 
+def heading(text, anchor=""):
+    return {"type": "heading", "value": {"text": text, "level": "h2", "anchor": anchor}}
+
+
+def anchor_errors(raw_body):
+    body_block = ArticleBodyBlock()
+    with pytest.raises(wagtail_blocks.StreamBlockValidationError) as excinfo:
+        body_block.clean(body_block.to_python(raw_body))
+    return {
+        index: error.block_errors["anchor"].messages[0]
+        for index, error in excinfo.value.block_errors.items()
+    }
+
+
+class TestHeadingAnchorsInABody:
+    def test_two_headings_that_would_share_an_anchor_are_rejected_with_a_suggestion(self):
+        errors = anchor_errors([heading("Risks"), heading("Benefits"), heading("Risks!")])
+
+        assert list(errors) == [2]
+        assert "Another heading above already links as “#risks”" in errors[2]
+        assert "“risks-3”" in errors[2]
+
+    @pytest.mark.parametrize(("text", "anchor"), [("Comments", ""), ("Anything", "comment-12")])
+    def test_an_anchor_the_post_page_uses_itself_is_rejected(self, text, anchor):
+        errors = anchor_errors([heading(text, anchor)])
+
+        assert "is taken by a part of the post page" in errors[0]
+
+    def test_distinct_anchors_pass_and_set_anchors_resolve_a_clash(self):
+        body_block = ArticleBodyBlock()
+        raw = [heading("Risks"), heading("Risks", "risks-of-needling"), heading("Comments", "faq")]
+
+        cleaned = body_block.clean(body_block.to_python(raw))
+
+        assert [child.value.anchor_id for child in cleaned] == [
+            "risks",
+            "risks-of-needling",
+            "faq",
+        ]
+
+
 class TestLists:
     def test_key_points_render_a_bold_lead_before_the_text(self):
         block = KeyPointListBlock()

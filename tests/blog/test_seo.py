@@ -1,6 +1,7 @@
 """What machines read: sitemap, robots.txt, canonical and share meta, JSON-LD, related posts."""
 
 import json
+import re
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -177,3 +178,28 @@ def test_post_page_queries_stay_bounded_with_related_posts(
     with django_assert_max_num_queries(query_count + 1):
         response = client.get(seed_post.url)
     assert len(BeautifulSoup(response.content, "html.parser").select(".related-post")) == 3
+
+
+def test_later_pages_and_tag_filters_of_the_index_are_their_own_canonical_pages(
+    seed_post, make_posts, client, settings
+):
+    settings.BLOG_POSTS_PER_PAGE = 1
+    make_posts(2)
+
+    def canonical(url):
+        return head(client.get(url)).find("link", rel="canonical")["href"]
+
+    assert canonical("/blog/") == "http://localhost/blog/"
+    assert canonical("/blog/?page=1") == "http://localhost/blog/"
+    assert canonical("/blog/?page=2") == "http://localhost/blog/?page=2"
+    assert canonical("/blog/?tag=dry-needling") == "http://localhost/blog/?tag=dry-needling"
+    assert canonical(f"{SEED_URL}?replytocom=1") == SEED_URL
+
+
+def test_a_post_links_its_comments_feed(seed_post, client):
+    html_head = head(client.get(SEED_URL))
+
+    link = html_head.find("link", title=re.compile("^Comments on"))
+    assert link["type"] == "application/rss+xml"
+    assert link["href"].endswith("/blog/feed/comments/dry-needling-chronic-muscle-cramping/")
+    assert client.get(link["href"]).status_code == 200

@@ -70,6 +70,13 @@ def test_heading_levels_are_not_searchable_words(seed_post):
     assert search_titles("Section") == []
 
 
+@pytest.mark.parametrize("word", ["caveat", "unspecified"])
+def test_settings_readers_do_not_see_are_not_searchable_words(seed_post, word):
+    """The callout's tone ("Evidence caveat") and the "Other or unspecified study" type
+    (shown as "Study") are choices an editor made, not words of the article."""
+    assert search_titles(word) == []
+
+
 def test_publishing_indexes_and_unpublishing_hides(seed_post, blog_index):
     post = build_post(blog_index, 1, intro="Axolotls regrow limbs.", tags=["regeneration"])
     assert search_titles("axolotls") == [post.title]
