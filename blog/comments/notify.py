@@ -20,6 +20,7 @@ from django.utils.text import Truncator
 from django_tasks import task
 
 from .models import Comment
+from .threads import comment_url
 
 MODERATE_PERMISSION = ("comments", "moderate_comment")
 
@@ -104,7 +105,7 @@ def send_reply_notice(comment_id):
                 "reply": reply,
                 "parent": parent,
                 "text": plain_text(reply),
-                "reply_url": site_url(reply.post, f"{reply.post.url}#{reply.anchor}"),
+                "reply_url": site_url(reply.post, comment_url(reply.post, reply)),
                 "unsubscribe_url": unsubscribe_url,
             },
         ),

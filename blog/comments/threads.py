@@ -88,6 +88,18 @@ def build_tree(entries):
     return roots
 
 
+def comment_url(post, comment):
+    """Where a reader sees this comment: its anchor, on the page of threads that holds it."""
+    page_number = 1
+    if comment.status == Comment.Status.APPROVED:
+        root_id = int(comment.thread_path.split("/")[0]) if comment.thread_path else comment.pk
+        roots = [node.comment.pk for node in build_tree(public_thread(post.pk))]
+        if root_id in roots:
+            page_number = roots.index(root_id) // settings.COMMENTS_THREADS_PER_PAGE + 1
+    query = f"?cpage={page_number}" if page_number > 1 else ""
+    return f"{post.url}{query}#{comment.anchor}"
+
+
 def approved_count(entries):
     return sum(1 for node in entries if not node.removed)
 

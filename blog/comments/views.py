@@ -20,6 +20,7 @@ from .models import Comment
 from .rules import CommentRefused
 from .section import AWAITING_SESSION_KEY
 from .submission import CommentInvalid, submit_comment
+from .threads import comment_url
 
 REMEMBER_COOKIE = "comment_author"
 REMEMBER_SECONDS = 60 * 60 * 24 * 365
@@ -55,8 +56,10 @@ def post_comment(request, post_id):
     if comment.status == Comment.Status.PENDING:
         awaiting = request.session.get(AWAITING_SESSION_KEY, [])
         request.session[AWAITING_SESSION_KEY] = [*awaiting[-19:], comment.pk]
-    anchor = comment.anchor if comment.status != Comment.Status.SPAM else "respond"
-    response = redirect(f"{post.url}#{anchor}")
+    if comment.status == Comment.Status.SPAM:
+        response = redirect(f"{post.url}#respond")
+    else:
+        response = redirect(comment_url(post, comment))
     response.status_code = 303
     remember_author(response, request.POST, comment)
     return response

@@ -145,6 +145,30 @@ def test_long_threads_paginate_by_top_level_thread(seed_post, client, settings):
     assert "10 comments" in page
 
 
+def test_after_posting_the_reader_lands_on_the_page_of_threads_that_shows_the_comment(
+    seed_post, client, settings
+):
+    settings.COMMENTS_THREADS_PER_PAGE = 2
+    settings.COMMENTS_FLOOD_SECONDS = 0
+    tops = [make_comment(seed_post, body=f"Top {number}") for number in range(1, 4)]
+    known = {"author_email": tops[0].author_email}
+
+    new_thread = client.post(
+        f"/comments/post/{seed_post.pk}/",
+        form_data(seed_post, body="A new thread, on page 2.", **known),
+        REMOTE_ADDR=next_ip(),
+    )
+    answer = reply(client, seed_post, tops[0], body="A reply on page 1.", **known)
+
+    new = Comment.objects.get(body="A new thread, on page 2.")
+    assert new.status == Comment.Status.APPROVED
+    assert new_thread["Location"] == f"{seed_post.url}?cpage=2#comment-{new.pk}"
+    on_page_one = Comment.objects.get(body="A reply on page 1.")
+    assert answer["Location"] == f"{seed_post.url}#comment-{on_page_one.pk}"
+    landing = client.get(new_thread["Location"]).content.decode()
+    assert f'id="comment-{new.pk}"' in landing
+
+
 def test_thread_of_300_comments_uses_as_many_queries_as_a_thread_of_3(seed_post, client, settings):
     settings.COMMENTS_THREADS_PER_PAGE = 300
 
