@@ -13,6 +13,8 @@ therefore grants "add", "change" and "delete" to nobody, superusers included, an
 generic create/edit/delete views refuse everyone.
 """
 
+import functools
+
 from django import forms
 from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
@@ -570,7 +572,7 @@ class CommentViewSet(SnippetViewSet):
 
     def get_urlpatterns(self):
         actions = "|".join(ACTION_BUTTON_LABELS)
-        return [
+        patterns = [
             *super().get_urlpatterns(),
             re_path(
                 rf"^moderate/(?P<pk>\d+)/(?P<action>{actions})/$",
@@ -579,6 +581,22 @@ class CommentViewSet(SnippetViewSet):
             ),
             re_path(r"^reply/(?P<pk>\d+)/$", self.reply_view, name="reply"),
         ]
+        for pattern in patterns:
+            pattern.callback = moderators_only(pattern.callback)
+        return patterns
+
+
+def moderators_only(view):
+    """Every comment URL answers 403 to a signed-in user who may not moderate, before
+    Wagtail's own checks (which redirect to the dashboard as if nothing were there)."""
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not moderation_policy.user_has_permission(request.user, "moderate"):
+            return forbidden(request)
+        return view(request, *args, **kwargs)
+
+    return guarded
 
 
 # Bulk actions

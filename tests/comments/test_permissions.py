@@ -59,11 +59,11 @@ def comment_logs():
 
 
 def assert_refused_page(role, response):
-    assert response.status_code == 302
     if role == "anonymous":
+        assert response.status_code == 302
         assert response.url.startswith(reverse("wagtailadmin_login"))
     else:
-        assert response.url == reverse("wagtailadmin_home")
+        assert response.status_code == 403
 
 
 def assert_refused_change(role, response):
@@ -192,8 +192,11 @@ def test_no_one_edits_comments_through_generic_forms(client_as, seed_post, role,
         reverse(f"{NAMESPACE}:{view}", args=args), {"body": "Changed", "status": "approved"}
     )
 
-    assert_refused_page(role, page)
-    assert_refused_page(role, post)
+    # Moderators pass our own check; Wagtail's (no add/change permission) sends them back
+    # to the dashboard.
+    for response in (page, post):
+        assert response.status_code == 302
+        assert response.url == reverse("wagtailadmin_home")
     comment.refresh_from_db()
     assert (comment.body, comment.status) == ("Original text", Status.PENDING)
     assert Comment.objects.count() == 1

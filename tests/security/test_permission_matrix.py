@@ -149,9 +149,7 @@ def assert_admin_refused(role, response):
         assert response.status_code == 302
         assert response.url.startswith(reverse("wagtailadmin_login"))
     else:
-        assert response.status_code in (302, 403)
-        if response.status_code == 302:
-            assert response.url == reverse("wagtailadmin_home")
+        assert response.status_code == 403
 
 
 @pytest.mark.parametrize("role", ADMIN_ROLES)
@@ -169,7 +167,12 @@ def test_usage_is_closed_to_everyone(client_as, seed_post, role):
     """Nothing refers to a comment; Wagtail's usage view needs "change", which no one has."""
     comment = make_comment(seed_post, status=Status.PENDING, author_email="usage@example.com")
     response = client_as(role).get(reverse(f"{NAMESPACE}:usage", args=[comment.pk]))
-    assert_admin_refused(role, response)
+    if role in MODERATORS:
+        # Wagtail's own refusal: back to the dashboard with a message.
+        assert response.status_code == 302
+        assert response.url == reverse("wagtailadmin_home")
+    else:
+        assert_admin_refused(role, response)
 
 
 @pytest.mark.parametrize("role", ADMIN_ROLES)
