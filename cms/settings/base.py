@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "taggit",
     "django_filters",
     "django_tasks",
+    # The queue production's worker (`manage.py db_worker`) takes tasks from.
+    "django_tasks_db",
     "rest_framework",
     # Serves the API docs' Swagger UI from our own static files, not a CDN (see SECURE_CSP).
     "ninja",
@@ -158,15 +160,12 @@ else:
         }
     }
 
-# Background work (emails to moderators and readers) goes through Django's
-# tasks API; the immediate backend runs it in-process until a worker is set up.
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get(
-            "TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
-        ),
-    }
-}
+# Background work (emails to moderators and readers, search index updates) goes
+# through Django's tasks API. Development and tests run it in-process, at once;
+# production queues it in the database for `manage.py db_worker` (production.py).
+IMMEDIATE_TASKS_BACKEND = "django_tasks.backends.immediate.ImmediateBackend"
+DATABASE_TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", IMMEDIATE_TASKS_BACKEND)}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

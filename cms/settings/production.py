@@ -40,6 +40,11 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }
 
+# Email goes out from a worker, not from the request that caused it: run
+# `manage.py db_worker` beside gunicorn. TASKS_BACKEND=...ImmediateBackend sends it
+# in-process instead, for a site with no worker.
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", DATABASE_TASKS_BACKEND)}}  # noqa: F405
+
 if os.environ.get("EMAIL_HOST"):  # noqa: F405
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = os.environ["EMAIL_HOST"]  # noqa: F405

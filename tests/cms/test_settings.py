@@ -92,3 +92,22 @@ def test_redis_url_switches_the_cache_to_redis():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_production_sends_email_from_a_worker_and_development_at_once():
+    show_backend = "from django.conf import settings; print(settings.TASKS['default']['BACKEND'])"
+    production = run_manage(
+        "shell",
+        "-c",
+        show_backend,
+        DJANGO_SETTINGS_MODULE="cms.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="example.org",
+    )
+    development = run_manage("shell", "-c", show_backend, DJANGO_SETTINGS_MODULE="cms.settings.dev")
+
+    assert production.returncode == 0, production.stderr
+    assert production.stdout.strip().splitlines()[-1] == "django_tasks_db.DatabaseBackend"
+    assert development.stdout.strip().splitlines()[-1] == (
+        "django_tasks.backends.immediate.ImmediateBackend"
+    )

@@ -2,10 +2,12 @@ from urllib.parse import urlsplit
 
 from django.contrib.auth.models import Group, Permission
 from django.core import mail
+from django.core.management import call_command
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from blog.comments.models import Comment, CommentSettings
 from blog.comments.moderation import moderate
@@ -288,3 +290,29 @@ def test_an_unknown_unsubscribe_token_is_not_found(client, seed_post, ada_commen
     assert response.status_code == 404
     ada_comment.refresh_from_db()
     assert ada_comment.notify_replies is True
+
+
+# Production: a worker sends the email, not the request
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_database_queue_the_request_only_queues_and_the_worker_sends(
+    seed_post, moderators, publish, settings
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    comment = held_comment(seed_post, publish, body="Queued, not sent inline.")
+
+    assert comment.status == Comment.Status.PENDING
+    assert mail.outbox == []
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "blog.comments.notify.send_held_comment_notice"
+    assert queued.args_kwargs["args"] == [comment.pk]
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "mod@example.com",
+        "root@example.com",
+    ]
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
