@@ -553,9 +553,22 @@ def start_site(cleanup, env, site, workdir):
     port = free_port()
     log = workdir / "gunicorn.log"
     process = cleanup.start("gunicorn (site)", gunicorn_ours(port), log_path=log, env=env, cwd=ROOT)
+    # As in production, a task worker sends the moderators' notices; its CPU is counted
+    # with the site's (see measure()).
+    worker = cleanup.start(
+        "db_worker (site)",
+        [str(PYTHON), "manage.py", "db_worker", "--no-reload", "--interval", "0.5"],
+        log_path=workdir / "db_worker.log",
+        env=env,
+        cwd=ROOT,
+    )
+    process.companion_pids = [worker.pid]
     url = f"http://127.0.0.1:{port}"
     wait_until_serving(url + site["post_path"], process, "the site", log)
-    print(f"Site: {url} (gunicorn, {settings.WORKERS} sync workers, cms.settings.production)")
+    print(
+        f"Site: {url} (gunicorn, {settings.WORKERS} sync workers, cms.settings.production; "
+        "a db_worker for notices)"
+    )
     return url, process
 
 
@@ -642,7 +655,11 @@ def measure(cleanup, case, url, process, wrk_env, workdir, database, profile):
     runs = []
     for repeat in range(settings.REPEAT):
         tag = f"{run_tag}-measure{repeat}"
-        server_pids = [process.pid, *children_of(process.pid)]
+        server_pids = [
+            process.pid,
+            *children_of(process.pid),
+            *getattr(process, "companion_pids", []),
+        ]
         cpu_before = cpu_seconds(server_pids)
         run = run_wrk(
             url,

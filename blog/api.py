@@ -80,8 +80,10 @@ class BlogPagesAPIViewSet(PagesAPIViewSet):
     def paginate_queryset(self, queryset):
         posts = super().paginate_queryset(queryset)
         prefetched = PREFETCHED_IMAGES.get()
-        if prefetched is not None and issubclass(queryset.model, BlogPostPage):
-            prefetched.update(images_for_bodies(posts))
+        if prefetched is not None:
+            prefetched.update(
+                images_for_bodies([post for post in posts if isinstance(post, BlogPostPage)])
+            )
         return posts
 
 

@@ -10,7 +10,8 @@ anyone having to know which URLs showed the old content. Tokens are random rathe
 counters so that a flushed cache can never bring back an ETag a client still holds.
 
 Successful responses are also kept in the cache under their ETag for API_CACHE_MAX_AGE
-seconds, so repeated anonymous reads of the same URL cost one cache hit. Requests with an
+seconds, and in the worker's own memory (``cms.recent_responses``), so a repeated
+anonymous read of the same URL costs one round trip to the cache: the versions. Requests with an
 ``Authorization`` header (moderators' tokens) and unsafe methods are never cached.
 """
 
@@ -31,6 +32,8 @@ from wagtail.images import get_image_model
 from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from .recent_responses import RecentResponses
+
 API_PATH_PREFIX = "/api/"
 VERSION_KEY_PREFIX = "api-version:"
 RESPONSE_KEY_PREFIX = "api-response:"
@@ -38,6 +41,10 @@ RESPONSE_KEY_PREFIX = "api-response:"
 PAGES = "pages"
 MEDIA = "media"
 COMMENTS = "comments"
+
+
+# Per worker process; keys include the content versions, so entries are never stale.
+recent_responses = RecentResponses(settings.RECENT_RESPONSES_BYTES)
 
 
 def comments_of_post(post_id):
@@ -129,7 +136,11 @@ class APICacheMiddleware:
             return add_caching_headers(HttpResponseNotModified(), etag)
 
         response_key = RESPONSE_KEY_PREFIX + etag.strip('"')
-        stored = cache.get(response_key)
+        stored = recent_responses.get(response_key)
+        if stored is None:
+            stored = cache.get(response_key)
+            if stored is not None:
+                recent_responses.set(response_key, *stored)
         if stored is not None:
             content, content_type = stored
             return add_caching_headers(HttpResponse(content, content_type=content_type), etag)
@@ -149,6 +160,7 @@ class APICacheMiddleware:
             (response.content, response["Content-Type"]),
             settings.API_CACHE_MAX_AGE,
         )
+        recent_responses.set(response_key, response.content, response["Content-Type"])
         return add_caching_headers(response, etag)
 
 

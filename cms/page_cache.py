@@ -29,7 +29,7 @@ from django.utils.cache import patch_vary_headers
 
 from blog.comments.forms import FORM_TOKEN_PLACEHOLDER_PREFIX, make_form_token
 
-from .api_cache import COMMENTS, MEDIA, PAGES, current_versions
+from .api_cache import COMMENTS, MEDIA, PAGES, current_versions, recent_responses
 
 CSRF_PLACEHOLDER = "__page_cache_csrf_token__"
 FORM_TOKEN_PLACEHOLDER = re.compile(re.escape(FORM_TOKEN_PLACEHOLDER_PREFIX.encode()) + rb"(\d+)__")
@@ -87,7 +87,11 @@ class PageCacheMiddleware:
             return self.get_response(request)
 
         key = page_key(request)
-        stored = cache.get(key)
+        stored = recent_responses.get(key)
+        if stored is None:
+            stored = cache.get(key)
+            if stored is not None:
+                recent_responses.set(key, *stored)
         if stored is not None:
             content, content_type = stored
             response = HttpResponse(
@@ -111,6 +115,7 @@ class PageCacheMiddleware:
             cache.set(
                 key, (response.content, response["Content-Type"]), settings.PAGE_CACHE_SECONDS
             )
+            recent_responses.set(key, response.content, response["Content-Type"])
             response["X-Page-Cache"] = "miss"
         response.content = _with_visitor_token(request, response.content)
         patch_vary_headers(response, ["Cookie"])

@@ -9,6 +9,7 @@ import pytest
 
 from blog.models import BlogIndexPage, BlogPostPage
 from blog.seed import load_seed_content
+from cms.api_cache import recent_responses
 
 
 @pytest.fixture(autouse=True)
@@ -16,8 +17,10 @@ def empty_cache():
     """Rendered pages, threads and content versions live in the cache, which outlives each
     test's database transaction: every test starts and ends without them."""
     cache.clear()
+    recent_responses.clear()
     yield
     cache.clear()
+    recent_responses.clear()
 
 
 @pytest.fixture

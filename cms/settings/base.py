@@ -70,10 +70,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "cms.security_headers.ContentSecurityPolicyMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Before sessions, CSRF and auth: an anonymous API read served from the cache needs
+    # none of them (requests with an Authorization header are never cached).
     "cms.api_cache.APICacheMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
     "search.middleware.APISearchQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -256,6 +258,9 @@ API_CACHE_MAX_AGE = int(os.environ.get("API_CACHE_MAX_AGE", "60"))
 # Reader pages are cached whole for visitors without a session; content changes replace
 # the cache's version tokens, so this is only how long an unused entry lingers.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 60 * 60))
+# Each worker also keeps the pages and API answers it served last in its own memory, up
+# to this many bytes (cms.recent_responses), saving the copy from the shared cache.
+RECENT_RESPONSES_BYTES = int(os.environ.get("RECENT_RESPONSES_BYTES", 32 * 1024 * 1024))
 
 # Security headers. SecurityMiddleware adds nosniff, Referrer-Policy (same-origin here,
 # production sets its own) and, in production, HSTS; cms.security_headers adds these
