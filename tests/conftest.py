@@ -7,6 +7,7 @@ from wagtail.models import Site
 
 import pytest
 
+from blog.comments import post_lookup
 from blog.models import BlogIndexPage, BlogPostPage
 from blog.seed import load_seed_content
 from cms.api_cache import recent_responses
@@ -18,9 +19,11 @@ def empty_cache():
     test's database transaction: every test starts and ends without them."""
     cache.clear()
     recent_responses.clear()
+    post_lookup.forget()
     yield
     cache.clear()
     recent_responses.clear()
+    post_lookup.forget()
 
 
 @pytest.fixture

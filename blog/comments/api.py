@@ -36,6 +36,7 @@ from blog.models import BlogPostPage
 from .forms import make_form_token
 from .models import Comment, approved_comment_counts
 from .moderation import ModerationError, moderate
+from .post_lookup import live_post
 from .rules import CommentRefused
 from .submission import CommentInvalid, can_moderate, submit_comment
 from .threads import public_thread
@@ -267,7 +268,7 @@ def form_errors(form):
     operation_id="comments_create",
 )
 def create_comment(request: HttpRequest, data: CommentIn):
-    post = BlogPostPage.objects.live().public().filter(pk=data.page).first()
+    post = live_post(data.page)
     if post is None:
         return problem_response(
             status=422,

@@ -18,7 +18,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from .models import Comment, CommentSettings
-from .sanitize import count_links
+from .post_lookup import comment_rules
+from .sanitize import count_links, sanitize_comment
 
 
 class CommentRefused(Exception):
@@ -58,7 +59,7 @@ def closed_reason(post, rules=None):
     """Why comments on this post are closed, or None when they are open."""
     if not post.comments_enabled:
         return "Comments are closed on this post."
-    rules = rules or CommentSettings.load()
+    rules = rules or comment_rules()
     if rules.close_after_days:
         closes_on = post.date + datetime.timedelta(days=rules.close_after_days)
         if timezone.localdate() >= closes_on:
@@ -140,7 +141,7 @@ def _matching_word(words, candidate):
 
 def decide(candidate, *, rules=None, bot_reason=None, by_moderator=False):
     """The status a new comment gets, and why. ``candidate`` is an unsaved Comment."""
-    rules = rules or CommentSettings.load()
+    rules = rules or comment_rules()
     if bot_reason:
         return Verdict(Comment.Status.SPAM, bot_reason)
 
@@ -153,7 +154,7 @@ def decide(candidate, *, rules=None, bot_reason=None, by_moderator=False):
     if by_moderator:
         return Verdict(Comment.Status.APPROVED, "Written by a moderator")
 
-    links = count_links(candidate.body)
+    links = count_links(candidate.body_html or sanitize_comment(candidate.body))
     if rules.link_limit and links >= rules.link_limit:
         return Verdict(
             Comment.Status.PENDING, f"Has {links} links (held at {rules.link_limit} or more)"

@@ -9,8 +9,9 @@ refused; only then is the comment sanitized, judged by the rules and stored.
 from django.db import IntegrityError, transaction
 
 from .forms import CommentForm
-from .models import Comment, CommentSettings
+from .models import Comment
 from .notify import comment_held, comment_published
+from .post_lookup import comment_rules
 from .rules import (
     DuplicateComment,
     decide,
@@ -41,7 +42,7 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
     Raises ``CommentInvalid`` for field errors and a ``CommentRefused`` subclass
     (closed, duplicate, flooding) when nothing may be stored.
     """
-    rules = CommentSettings.load()
+    rules = comment_rules()
     ensure_open(post, rules)
 
     form = CommentForm(data, post=post)

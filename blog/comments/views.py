@@ -8,15 +8,15 @@ code that says what happened (400 field errors, 403 closed, 409 duplicate, 429 f
 
 from urllib.parse import urlencode
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from blog.models import BlogPostPage
-
 from .forms import CommentForm
 from .models import Comment
+from .post_lookup import live_post
 from .rules import CommentRefused
 from .section import AWAITING_SESSION_KEY
 from .submission import CommentInvalid, submit_comment
@@ -33,7 +33,9 @@ def client_ip(request):
 
 @require_POST
 def post_comment(request, post_id):
-    post = get_object_or_404(BlogPostPage.objects.live().public(), pk=post_id)
+    post = live_post(post_id)
+    if post is None:
+        raise Http404("No published post has this id.")
     try:
         comment = submit_comment(
             post,
