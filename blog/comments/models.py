@@ -93,6 +93,12 @@ class Comment(models.Model):
         related_name="+",
     )
 
+    held_notice_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When moderators were told this comment awaits them (only ever once).",
+    )
     notify_replies = models.BooleanField("notify me of replies", default=False)
     reply_notice_sent_at = models.DateTimeField(
         null=True,

@@ -9,6 +9,7 @@ a one-click unsubscribe link (and the List-Unsubscribe headers mail clients use)
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.core.mail import EmailMessage, send_mass_mail
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -25,8 +26,21 @@ from .threads import comment_url
 MODERATE_PERMISSION = ("comments", "moderate_comment")
 
 
+HELD_NOTICES_QUEUED_KEY = "comments:held-notices-queued"
+# A queued sweep that never ran (a lost task) stops blocking new ones after this long;
+# the next sweep still mails about every comment the lost one would have.
+HELD_NOTICES_QUEUED_SECONDS = 300
+
+
 def comment_held(comment_id):
-    send_held_comment_notice.enqueue(comment_id)
+    """Queue a sweep of held comments unless one is already queued.
+
+    A burst of held comments (a spam wave, a busy thread) costs one task rather than one
+    per comment; each comment still gets its own email, and a comment is never mailed
+    about twice (see ``send_held_comment_notices``).
+    """
+    if cache.add(HELD_NOTICES_QUEUED_KEY, comment_id, HELD_NOTICES_QUEUED_SECONDS):
+        send_held_comment_notices.enqueue()
 
 
 def comment_published(comment_id):
@@ -64,13 +78,32 @@ def site_url(post, path):
 
 
 @task()
-def send_held_comment_notice(comment_id):
-    comment = Comment.objects.select_related("post").filter(pk=comment_id).first()
-    if comment is None or comment.status != Comment.Status.PENDING:
-        return 0
-    recipients = moderator_emails()
-    if not recipients:
-        return 0
+def send_held_comment_notices():
+    """Email moderators about each held comment not yet announced; returns emails sent.
+
+    The queued flag is dropped first: a comment held while this runs either is committed
+    before the query below (and is mailed now) or queues the next sweep.
+    """
+    cache.delete(HELD_NOTICES_QUEUED_KEY)
+    sent = 0
+    recipients = None
+    unannounced = Comment.objects.pending().filter(held_notice_sent_at__isnull=True)
+    for comment in unannounced.select_related("post").order_by("pk"):
+        # Claimed one by one, so two sweeps running at once never mail the same comment.
+        claimed = Comment.objects.filter(pk=comment.pk, held_notice_sent_at__isnull=True).update(
+            held_notice_sent_at=timezone.now()
+        )
+        if not claimed:
+            continue
+        if recipients is None:
+            recipients = moderator_emails()
+        if not recipients:
+            continue
+        sent += send_held_comment_notice(comment, recipients)
+    return sent
+
+
+def send_held_comment_notice(comment, recipients):
     subject = f"Comment awaiting moderation on “{Truncator(comment.post.title).chars(60)}”"
     body = render_to_string(
         "blog/comments/email/held_comment.txt",

@@ -1,3 +1,4 @@
+import re
 from urllib.parse import urlsplit
 
 from django.contrib.auth.models import Group, Permission
@@ -295,7 +296,7 @@ def test_an_unknown_unsubscribe_token_is_not_found(client, seed_post, ada_commen
 # Production: a worker sends the email, not the request
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_with_the_database_queue_the_request_only_queues_and_the_worker_sends(
     seed_post, moderators, publish, settings
 ):
@@ -306,8 +307,7 @@ def test_with_the_database_queue_the_request_only_queues_and_the_worker_sends(
     assert comment.status == Comment.Status.PENDING
     assert mail.outbox == []
     queued = DBTaskResult.objects.get()
-    assert queued.task_path == "blog.comments.notify.send_held_comment_notice"
-    assert queued.args_kwargs["args"] == [comment.pk]
+    assert queued.task_path == "blog.comments.notify.send_held_comment_notices"
 
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
 
@@ -316,3 +316,36 @@ def test_with_the_database_queue_the_request_only_queues_and_the_worker_sends(
         "root@example.com",
     ]
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_burst_of_held_comments_is_one_task_and_still_one_email_each(
+    seed_post, moderators, publish, settings
+):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    burst = [
+        publish(
+            submit_comment,
+            seed_post,
+            form_data(seed_post, author_email=f"new{number}@example.com", body=f"Held {number}"),
+            ip_address=next_ip(),
+        )
+        for number in range(3)
+    ]
+    assert {comment.status for comment in burst} == {Comment.Status.PENDING}
+    assert DBTaskResult.objects.count() == 1
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    assert len(mail_to("mod@example.com")) == 3
+    texts = sorted(
+        text
+        for message in mail_to("mod@example.com")
+        for text in re.findall(r"Held \d", message.body)
+    )
+    assert texts == ["Held 0", "Held 1", "Held 2"]
+
+    # A later sweep finds nothing new to announce.
+    held_comment(seed_post, publish, body="One more")
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
+    assert len(mail_to("mod@example.com")) == 4
+    assert all(comment.held_notice_sent_at for comment in Comment.objects.all())
