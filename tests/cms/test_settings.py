@@ -91,7 +91,7 @@ def test_redis_url_switches_the_cache_to_redis():
         REDIS_URL="redis://127.0.0.1:6379/0",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "django.core.cache.backends.redis.RedisCache"
+    assert result.stdout.strip().splitlines()[-1] == "cms.redis_cache.SharedClientRedisCache"
 
 
 def test_production_sends_email_from_a_worker_and_development_at_once():
