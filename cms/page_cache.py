@@ -1,5 +1,5 @@
 """
-Whole-page caching of reader HTML for anonymous visitors.
+Whole-page caching of reader HTML for visitors without a session.
 
 Most readers arrive without a session: for them a post page is the same bytes until a
 page is published, an image changes or a comment is made, so it is served from the
@@ -7,11 +7,12 @@ cache under a key that includes the current content versions (``cms.api_cache``
 replaces those on every such change, so a stale page is never served and nothing has to
 be purged by URL).
 
-The only per-visitor part of a post page is the comment form's CSRF token. While a page
-is being rendered for the cache, the form gets a placeholder instead (see
-``csrf_placeholder``, a context processor); every response, fresh or cached, then carries the
-visitor's own token. The middleware sits inside ``CsrfViewMiddleware`` so the CSRF
-cookie is still set on a cache hit.
+Such a page carries no CSRF token and sets no cookie (the comment form's defence for
+visitors without a session is in ``blog.comments.forgery``), so a shared cache in front
+may keep it too: responses say ``Cache-Control: public, max-age=0, s-maxage=N`` with N
+= SHARED_CACHE_SECONDS, which browsers do not cache and nginx keeps for N seconds (see
+``deploy/nginx.conf``). The only per-view part is the comment form's timing token: a
+placeholder in the stored copy, filled in with a token issued now for every response.
 
 Visitors with a session (signed-in editors, readers whose comment awaits moderation
 and who must see it) and requests with other query strings always get a fresh page.
@@ -23,15 +24,13 @@ import re
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from blog.comments.forms import FORM_TOKEN_PLACEHOLDER_PREFIX, make_form_token
 
 from .api_cache import COMMENTS, MEDIA, PAGES, current_versions, recent_responses
 
-CSRF_PLACEHOLDER = "__page_cache_csrf_token__"
 FORM_TOKEN_PLACEHOLDER = re.compile(re.escape(FORM_TOKEN_PLACEHOLDER_PREFIX.encode()) + rb"(\d+)__")
 CACHEABLE_QUERY_PARAMETERS = {"cpage", "page", "tag"}
 UNCACHED_PATH_PREFIXES = ("/admin/", "/api/", "/comments/", "/search/", "/documents/")
@@ -58,19 +57,9 @@ def page_key(request):
     return PAGE_KEY_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def csrf_placeholder(request):
-    """Context processor: while a page renders for the cache, {% csrf_token %} prints a
-    placeholder that each response replaces with the visitor's own token."""
-    if getattr(request, "rendering_for_page_cache", False):
-        return {"csrf_token": CSRF_PLACEHOLDER}
-    return {}
-
-
-def _with_visitor_token(request, content):
-    """The visitor's own CSRF token, and comment form tokens issued now (the comment
-    rules time a reader from when the form was shown)."""
-    if CSRF_PLACEHOLDER.encode() in content:
-        content = content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+def _with_fresh_form_tokens(content):
+    """Comment form tokens issued now: the comment rules time a reader from when the form
+    was shown, not from when the page was cached."""
     if FORM_TOKEN_PLACEHOLDER_PREFIX.encode() in content:
         content = FORM_TOKEN_PLACEHOLDER.sub(
             lambda match: make_form_token(int(match[1])).encode(), content
@@ -94,12 +83,9 @@ class PageCacheMiddleware:
                 recent_responses.set(key, *stored)
         if stored is not None:
             content, content_type = stored
-            response = HttpResponse(
-                _with_visitor_token(request, content), content_type=content_type
-            )
+            response = HttpResponse(_with_fresh_form_tokens(content), content_type=content_type)
             response["X-Page-Cache"] = "hit"
-            patch_vary_headers(response, ["Cookie"])
-            return response
+            return allow_shared_caching(response)
 
         request.rendering_for_page_cache = True
         response = self.get_response(request)
@@ -117,6 +103,18 @@ class PageCacheMiddleware:
             )
             recent_responses.set(key, response.content, response["Content-Type"])
             response["X-Page-Cache"] = "miss"
-        response.content = _with_visitor_token(request, response.content)
+            response.content = _with_fresh_form_tokens(response.content)
+            return allow_shared_caching(response)
+        response.content = _with_fresh_form_tokens(response.content)
         patch_vary_headers(response, ["Cookie"])
         return response
+
+
+def allow_shared_caching(response):
+    """Browsers revalidate every time; a shared cache may keep the page for a moment.
+    ``Vary: Cookie`` because a visitor with a session gets another page."""
+    patch_cache_control(
+        response, public=True, max_age=0, s_maxage=settings.SHARED_CACHE_SECONDS
+    )
+    patch_vary_headers(response, ["Cookie"])
+    return response

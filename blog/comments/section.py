@@ -1,6 +1,7 @@
 """What the post page shows under the article: the thread, the reader's own held
 comments, and the form (or "Comments are closed.")."""
 
+from .forgery import has_session
 from .forms import CommentForm, form_token_placeholder
 from .models import Comment
 from .rules import closed_reason
@@ -53,4 +54,6 @@ def comment_section(request, post, form=None):
             .first()
         )
     context["comment_form"] = form
+    # Only a visitor with a session needs (and gets) a CSRF token; see forgery.py.
+    context["comment_form_has_csrf_token"] = has_session(request)
     return context

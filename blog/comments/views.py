@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from .forgery import forgery_protected
 from .forms import CommentForm
 from .models import Comment
 from .post_lookup import live_post
@@ -23,6 +24,8 @@ from .submission import CommentInvalid, submit_comment
 from .threads import comment_url
 
 REMEMBER_COOKIE = "comment_author"
+JUST_POSTED_COOKIE = "comment_posted"
+JUST_POSTED_SECONDS = 30
 REMEMBER_SECONDS = 60 * 60 * 24 * 365
 
 
@@ -31,7 +34,9 @@ def client_ip(request):
     return request.META.get("REMOTE_ADDR") or None
 
 
+@csrf_exempt
 @require_POST
+@forgery_protected
 def post_comment(request, post_id):
     post = live_post(post_id)
     if post is None:
@@ -64,6 +69,11 @@ def post_comment(request, post_id):
         response = redirect(comment_url(post, comment))
     response.status_code = 303
     remember_author(response, request.POST, comment)
+    # A shared cache in front keeps pages for a second; the author's next few page views
+    # skip it, so their comment shows at once (deploy/nginx.conf).
+    response.set_cookie(
+        JUST_POSTED_COOKIE, "1", max_age=JUST_POSTED_SECONDS, httponly=True, samesite="Lax"
+    )
     return response
 
 

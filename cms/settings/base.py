@@ -71,17 +71,17 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "cms.security_headers.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    # Before sessions, CSRF and auth: an anonymous API read served from the cache needs
-    # none of them (requests with an Authorization header are never cached).
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Before sessions, CSRF and auth: an anonymous read served from the cache needs none
+    # of them (requests with an Authorization header or a session are never cached).
     "cms.api_cache.APICacheMiddleware",
+    "cms.page_cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "search.middleware.APISearchQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "cms.page_cache.PageCacheMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
 
@@ -99,7 +99,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
-                "cms.page_cache.csrf_placeholder",
             ],
         },
     },
@@ -258,6 +257,10 @@ API_CACHE_MAX_AGE = int(os.environ.get("API_CACHE_MAX_AGE", "60"))
 # Reader pages are cached whole for visitors without a session; content changes replace
 # the cache's version tokens, so this is only how long an unused entry lingers.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 60 * 60))
+# How long a shared cache in front (nginx, see deploy/nginx.conf) may serve a public page
+# or API answer before asking again (s-maxage). Kept short: Django's own caches are
+# invalidated the moment content changes, a shared cache only when this runs out.
+SHARED_CACHE_SECONDS = int(os.environ.get("SHARED_CACHE_SECONDS", "1"))
 # Each worker also keeps the pages and API answers it served last in its own memory, up
 # to this many bytes (cms.recent_responses), saving the copy from the shared cache.
 RECENT_RESPONSES_BYTES = int(os.environ.get("RECENT_RESPONSES_BYTES", 32 * 1024 * 1024))
