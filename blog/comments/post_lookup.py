@@ -33,13 +33,22 @@ def _remembered(key, read):
 
 
 def live_post(post_id, version=None):
-    """The published, public post with this id, or None."""
+    """The published, public post with this id, or None.
+
+    The post carries the version it was read under (``read_under_version``), so the rules
+    for the same request are read under the same version without another round trip.
+    """
     # Looked up by name: blog.models imports this app's rules, which use this module.
     posts = apps.get_model("blog", "BlogPostPage").objects
-    return _remembered(
-        ("post", post_id, version or pages_version()),
-        lambda: posts.live().public().filter(pk=post_id).first(),
-    )
+    version = version or pages_version()
+
+    def read():
+        post = posts.live().public().filter(pk=post_id).first()
+        if post is not None:
+            post.read_under_version = version
+        return post
+
+    return _remembered(("post", post_id, version), read)
 
 
 def comment_rules(version=None):

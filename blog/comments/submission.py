@@ -42,7 +42,7 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
     Raises ``CommentInvalid`` for field errors and a ``CommentRefused`` subclass
     (closed, duplicate, flooding) when nothing may be stored.
     """
-    rules = comment_rules()
+    rules = comment_rules(getattr(post, "read_under_version", None))
     ensure_open(post, rules)
 
     form = CommentForm(data, post=post)
