@@ -19,6 +19,7 @@ import re
 import secrets
 import shutil
 import sqlite3
+import string
 import subprocess
 import sys
 import time
@@ -59,7 +60,9 @@ PYTHON = Path(sys.executable)
 
 CASES = [
     Case("page", "Seed post, HTML page", "ours", vs_static=True),
+    Case("page_edge", "Seed post, HTML page, through the nginx front", "edge", vs_static=True),
     Case("v2_detail", "API v2 post detail", "ours", vs_static=True),
+    Case("v2_detail_edge", "API v2 post detail, through the nginx front", "edge", vs_static=True),
     Case("v2_listing", "API v2 post listing, fields=*", "ours", vs_static=True),
     Case(
         "thread_ours", "Comment thread GET", "ours", isso_counterpart="thread_isso", vs_static=True
@@ -271,6 +274,25 @@ http {{
 """
 
 
+def unprivileged_nginx(directory, config):
+    """nginx in the foreground, never as root: as `nobody` (owning ``directory``) when we
+    are root."""
+    command = [shutil.which("nginx"), "-e", str(directory / "error.log"), "-c", str(config)]
+    if os.geteuid() != 0:
+        return command
+    nobody = pwd.getpwnam("nobody")
+    os.chown(directory, nobody.pw_uid, nobody.pw_gid)
+    for path in directory.iterdir():
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    return [
+        shutil.which("setpriv"),
+        f"--reuid={nobody.pw_uid}",
+        f"--regid={nobody.pw_gid}",
+        "--clear-groups",
+        *command,
+    ]
+
+
 def start_nginx(cleanup, thread_json):
     """nginx in the foreground on a free port, never as root: as `nobody` when we are root."""
     directory = Path(cleanup.tempdir("bench-nginx-"))
@@ -278,23 +300,57 @@ def start_nginx(cleanup, thread_json):
     port = free_port()
     config = directory / "nginx.conf"
     config.write_text(nginx_config(directory, port, directory))
-    command = [shutil.which("nginx"), "-e", str(directory / "error.log"), "-c", str(config)]
-    if os.geteuid() == 0:
-        nobody = pwd.getpwnam("nobody")
-        os.chown(directory, nobody.pw_uid, nobody.pw_gid)
-        for path in directory.iterdir():
-            os.chown(path, nobody.pw_uid, nobody.pw_gid)
-        command = [
-            shutil.which("setpriv"),
-            f"--reuid={nobody.pw_uid}",
-            f"--regid={nobody.pw_gid}",
-            "--clear-groups",
-            *command,
-        ]
+    command = unprivileged_nginx(directory, config)
     log = directory / "stdout.log"
     process = cleanup.start("nginx", command, log_path=log)
     url = f"http://127.0.0.1:{port}"
     wait_until_serving(f"{url}/thread.json", process, "nginx", directory / "error.log")
+    return url, process
+
+
+def front_config(directory, port, upstream, env):
+    """deploy/nginx.conf as production uses it, inside a minimal main config."""
+    site = string.Template((ROOT / "deploy" / "nginx.conf").read_text()).substitute(
+        CACHE_DIR=directory / "cache",
+        UPSTREAM=upstream,
+        LISTEN=f"127.0.0.1:{port}",
+        SERVER_NAME="127.0.0.1",
+        STATIC_ROOT=env["STATIC_ROOT"],
+        MEDIA_ROOT=env["MEDIA_ROOT"],
+    )
+    return f"""daemon off;
+worker_processes auto;
+pid {directory}/nginx.pid;
+error_log {directory}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    include /etc/nginx/mime.types;
+    client_body_temp_path {directory}/client_body;
+    proxy_temp_path {directory}/proxy;
+    fastcgi_temp_path {directory}/fastcgi;
+    uwsgi_temp_path {directory}/uwsgi;
+    scgi_temp_path {directory}/scgi;
+{site}
+}}
+"""
+
+
+def start_front(cleanup, ours_url, ours, env, post_path):
+    """The site behind deploy/nginx.conf, as production runs it (the measured cases are
+    pages and API answers; static and media files are not among them)."""
+    directory = Path(cleanup.tempdir("bench-front-"))
+    port = free_port()
+    config = directory / "nginx.conf"
+    upstream = ours_url.removeprefix("http://")
+    config.write_text(front_config(directory, port, upstream, env))
+    command = unprivileged_nginx(directory, config)
+    process = cleanup.start("nginx (front)", command, log_path=directory / "stdout.log")
+    url = f"http://127.0.0.1:{port}"
+    wait_until_serving(url + post_path, process, "nginx (front)", directory / "error.log")
+    # The CPU of a request through the front is nginx's plus whatever reached Django.
+    process.companion_pids = [ours.pid, *children_of(ours.pid), *ours.companion_pids]
     return url, process
 
 
@@ -709,16 +765,21 @@ def main():
         thread_json = fetch_ok(ours_url + thread_path, "Our comment thread")
         static_url, nginx = start_nginx(cleanup, thread_json)
         print(f"nginx: {static_url}/thread.json ({len(thread_json):,} bytes, our thread's JSON)")
+        edge_url, front = start_front(cleanup, ours_url, ours, env, post_path)
+        print(f"nginx front: {edge_url} (deploy/nginx.conf before the site's gunicorn)")
         token = fetch_ok(f"{ours_url}/api/v3/comments/form-token/?page={post_id}", "Form token")
 
         servers = {
             "ours": (ours_url, ours),
             "isso": (isso_url, isso_process),
             "static": (static_url, nginx),
+            "edge": (edge_url, front),
         }
         paths = {
             "page": post_path,
             "v2_detail": f"/api/v2/pages/{post_id}/",
+            "page_edge": post_path,
+            "v2_detail_edge": f"/api/v2/pages/{post_id}/",
             "v2_listing": "/api/v2/pages/?type=blog.BlogPostPage&fields=*",
             "thread_ours": thread_path,
             "thread_isso": f"/?uri={post_path}",

@@ -113,7 +113,12 @@ def is_cacheable(request):
 
 def add_caching_headers(response, etag):
     response["ETag"] = etag
-    patch_cache_control(response, public=True, max_age=settings.API_CACHE_MAX_AGE)
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=settings.API_CACHE_MAX_AGE,
+        s_maxage=settings.SHARED_CACHE_SECONDS,
+    )
     patch_vary_headers(response, ["Accept", "Authorization"])
     return response
 

@@ -8,6 +8,7 @@ code that says what happened (400 field errors, 403 closed, 409 duplicate, 429 f
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -30,7 +31,18 @@ REMEMBER_SECONDS = 60 * 60 * 24 * 365
 
 
 def client_ip(request):
-    """The reader's address as the server saw it (a proxy in front must set REMOTE_ADDR)."""
+    """The reader's address: the connection's, or, behind TRUSTED_PROXY_HOPS proxies that
+    each set X-Forwarded-For (deploy/nginx.conf), the one the outermost proxy saw.
+
+    Only the entries our own proxies wrote are read; whatever a client put in front of
+    them could be anything.
+    """
+    hops = settings.TRUSTED_PROXY_HOPS
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if hops and forwarded:
+        addresses = [part.strip() for part in forwarded.split(",") if part.strip()]
+        if len(addresses) >= hops:
+            return addresses[-hops]
     return request.META.get("REMOTE_ADDR") or None
 
 

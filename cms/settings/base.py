@@ -257,6 +257,10 @@ API_CACHE_MAX_AGE = int(os.environ.get("API_CACHE_MAX_AGE", "60"))
 # Reader pages are cached whole for visitors without a session; content changes replace
 # the cache's version tokens, so this is only how long an unused entry lingers.
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", 60 * 60))
+# How many proxies in front of Django set X-Forwarded-For (1 behind deploy/nginx.conf).
+# 0 trusts the connection's own address only; never set more than there really are, or
+# readers could choose the address the comment rules see.
+TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 # How long a shared cache in front (nginx, see deploy/nginx.conf) may serve a public page
 # or API answer before asking again (s-maxage). Kept short: Django's own caches are
 # invalidated the moment content changes, a shared cache only when this runs out.

@@ -166,3 +166,23 @@ def test_repeated_runs_report_the_median_and_sum_integrity():
     assert combined.acked == 30
     assert combined.stored["lost"] == 1
     assert "30 acked, 29 stored, 1 lost" in integrity_note(combined)
+
+
+def test_cached_targets_are_judged_through_the_nginx_front_when_it_ran():
+    results = {
+        "page": result(1000),
+        "page_edge": result(9000),
+        "v2_detail": result(1000),
+        "static": result(20000),
+    }
+
+    checks = {check.name: check for check in check_targets(results)}
+
+    page = checks[f"Post page within {settings.TARGET_CACHED_VS_STATIC}× of the static floor"]
+    assert page.met is True
+    assert "2.2× slower than nginx (through the nginx front)" in page.detail
+    detail = checks[
+        f"API v2 post detail within {settings.TARGET_CACHED_VS_STATIC}× of the static floor"
+    ]
+    assert detail.met is False
+    assert "through the nginx front" not in detail.detail
