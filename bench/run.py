@@ -14,12 +14,10 @@ import importlib.metadata
 import json
 import os
 import platform
-import pwd
 import re
 import secrets
 import shutil
 import sqlite3
-import string
 import subprocess
 import sys
 import time
@@ -52,6 +50,7 @@ from bench.report import (  # noqa: E402
     runs_note,
     targets_table,
 )
+from deploy.nginx import foreground_command, standalone_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -274,25 +273,6 @@ http {{
 """
 
 
-def unprivileged_nginx(directory, config):
-    """nginx in the foreground, never as root: as `nobody` (owning ``directory``) when we
-    are root."""
-    command = [shutil.which("nginx"), "-e", str(directory / "error.log"), "-c", str(config)]
-    if os.geteuid() != 0:
-        return command
-    nobody = pwd.getpwnam("nobody")
-    os.chown(directory, nobody.pw_uid, nobody.pw_gid)
-    for path in directory.iterdir():
-        os.chown(path, nobody.pw_uid, nobody.pw_gid)
-    return [
-        shutil.which("setpriv"),
-        f"--reuid={nobody.pw_uid}",
-        f"--regid={nobody.pw_gid}",
-        "--clear-groups",
-        *command,
-    ]
-
-
 def start_nginx(cleanup, thread_json):
     """nginx in the foreground on a free port, never as root: as `nobody` when we are root."""
     directory = Path(cleanup.tempdir("bench-nginx-"))
@@ -300,7 +280,7 @@ def start_nginx(cleanup, thread_json):
     port = free_port()
     config = directory / "nginx.conf"
     config.write_text(nginx_config(directory, port, directory))
-    command = unprivileged_nginx(directory, config)
+    command = foreground_command(directory, config)
     log = directory / "stdout.log"
     process = cleanup.start("nginx", command, log_path=log)
     url = f"http://127.0.0.1:{port}"
@@ -310,31 +290,14 @@ def start_nginx(cleanup, thread_json):
 
 def front_config(directory, port, upstream, env):
     """deploy/nginx.conf as production uses it, inside a minimal main config."""
-    site = string.Template((ROOT / "deploy" / "nginx.conf").read_text()).substitute(
-        CACHE_DIR=directory / "cache",
+    return standalone_config(
+        directory,
         UPSTREAM=upstream,
         LISTEN=f"127.0.0.1:{port}",
         SERVER_NAME="127.0.0.1",
         STATIC_ROOT=env["STATIC_ROOT"],
         MEDIA_ROOT=env["MEDIA_ROOT"],
     )
-    return f"""daemon off;
-worker_processes auto;
-pid {directory}/nginx.pid;
-error_log {directory}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    sendfile on;
-    include /etc/nginx/mime.types;
-    client_body_temp_path {directory}/client_body;
-    proxy_temp_path {directory}/proxy;
-    fastcgi_temp_path {directory}/fastcgi;
-    uwsgi_temp_path {directory}/uwsgi;
-    scgi_temp_path {directory}/scgi;
-{site}
-}}
-"""
 
 
 def start_front(cleanup, ours_url, ours, env, post_path):
@@ -345,7 +308,7 @@ def start_front(cleanup, ours_url, ours, env, post_path):
     config = directory / "nginx.conf"
     upstream = ours_url.removeprefix("http://")
     config.write_text(front_config(directory, port, upstream, env))
-    command = unprivileged_nginx(directory, config)
+    command = foreground_command(directory, config)
     process = cleanup.start("nginx (front)", command, log_path=directory / "stdout.log")
     url = f"http://127.0.0.1:{port}"
     wait_until_serving(url + post_path, process, "nginx (front)", directory / "error.log")

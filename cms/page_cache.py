@@ -113,8 +113,6 @@ class PageCacheMiddleware:
 def allow_shared_caching(response):
     """Browsers revalidate every time; a shared cache may keep the page for a moment.
     ``Vary: Cookie`` because a visitor with a session gets another page."""
-    patch_cache_control(
-        response, public=True, max_age=0, s_maxage=settings.SHARED_CACHE_SECONDS
-    )
+    patch_cache_control(response, public=True, max_age=0, s_maxage=settings.SHARED_CACHE_SECONDS)
     patch_vary_headers(response, ["Cookie"])
     return response

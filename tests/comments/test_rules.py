@@ -11,11 +11,13 @@ pytestmark = pytest.mark.usefixtures("no_wait")
 
 
 def post_comment(client, post, ip=None, **fields):
+    headers = {name: fields.pop(name) for name in list(fields) if name.startswith("HTTP_")}
     return client.post(
         f"/comments/post/{post.pk}/",
         form_data(post, **fields),
         REMOTE_ADDR=ip or next_ip(),
         HTTP_USER_AGENT="Mozilla/5.0 test",
+        **headers,
     )
 
 
@@ -182,6 +184,49 @@ class TestRefusals:
             client, seed_post, ip="192.0.2.2", author_email="other@example.com", body="Next"
         )
         assert response["Retry-After"] == "1"
+
+    def test_behind_a_trusted_proxy_readers_are_told_apart_by_the_forwarded_address(
+        self, seed_post, client, settings
+    ):
+        settings.TRUSTED_PROXY_HOPS = 1
+        behind_nginx = {"ip": "127.0.0.1"}
+        first = post_comment(client, seed_post, HTTP_X_FORWARDED_FOR="198.51.100.7", **behind_nginx)
+        other_reader = post_comment(
+            client,
+            seed_post,
+            HTTP_X_FORWARDED_FOR="198.51.100.8",
+            author_email="other@example.com",
+            body="A different reader",
+            **behind_nginx,
+        )
+        same_reader = post_comment(
+            client,
+            seed_post,
+            HTTP_X_FORWARDED_FOR="203.0.113.99, 198.51.100.7",
+            author_email="third@example.com",
+            body="Same address as the first, with a made-up hop in front",
+            **behind_nginx,
+        )
+
+        assert (first.status_code, other_reader.status_code) == (303, 303)
+        assert same_reader.status_code == 429
+        assert sorted(Comment.objects.values_list("ip_address", flat=True)) == [
+            "198.51.100.7",
+            "198.51.100.8",
+        ]
+
+    def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(self, seed_post, client):
+        post_comment(client, seed_post, ip="192.0.2.9", HTTP_X_FORWARDED_FOR="198.51.100.1")
+        response = post_comment(
+            client,
+            seed_post,
+            ip="192.0.2.9",
+            HTTP_X_FORWARDED_FOR="198.51.100.2",
+            author_email="other@example.com",
+            body="Pretending to be someone else",
+        )
+        assert response.status_code == 429
+        assert Comment.objects.get().ip_address == "192.0.2.9"
 
     def test_too_long_is_a_field_error_keeping_the_text(self, seed_post, client):
         body = "x" * 5001

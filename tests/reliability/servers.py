@@ -238,9 +238,10 @@ class Site:
 class GunicornServer:
     """``gunicorn cms.wsgi`` with sync workers, in its own process group."""
 
-    def __init__(self, site, workers=4):
+    def __init__(self, site, workers=4, extra_environment=None):
         self.site = site
         self.workers = workers
+        self.extra_environment = extra_environment or {}
         self.process = None
         self.port = None
         self.log_path = None
@@ -287,7 +288,7 @@ class GunicornServer:
             self.process = subprocess.Popen(
                 command,
                 cwd=REPO,
-                env=self.site.environment(self.base_url),
+                env={**self.site.environment(self.base_url), **self.extra_environment},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -389,3 +390,71 @@ class GunicornServer:
         # A worker that outlived its master is still in the group.
         with suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
+
+
+class NginxFront:
+    """``deploy/nginx.conf`` in front of a running gunicorn, in the foreground, as
+    ``nobody`` when the tests run as root (nginx's workers would be ``nobody`` anyway and
+    must write its cache directory)."""
+
+    def __init__(self, server, directory):
+        self.server = server
+        self.directory = Path(directory)
+        self.process = None
+        self.port = None
+
+    @property
+    def base_url(self):
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def url(self, path):
+        return self.base_url + path
+
+    def start(self):
+        from deploy.nginx import foreground_command, standalone_config
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        config = self.directory / "nginx.conf"
+        config.write_text(
+            standalone_config(
+                self.directory,
+                UPSTREAM=f"{LOOPBACK}:{self.server.port}",
+                LISTEN=f"{LOOPBACK}:{self.port}",
+                SERVER_NAME=LOOPBACK,
+                STATIC_ROOT=self.server.site.directory / "static",
+                MEDIA_ROOT=self.server.site.directory / "media",
+            )
+        )
+        command = foreground_command(self.directory, config)
+        log = open(self.directory / "stdout.log", "wb")  # noqa: SIM115 (closed in stop)
+        self._log = log
+        self.process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + READY_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"nginx exited with {self.process.returncode}:\n"
+                    f"{log_tail(self.directory / 'error.log')}"
+                )
+            try:
+                if requests.get(self.url("/robots.txt"), timeout=5).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"nginx was not ready:\n{log_tail(self.directory / 'error.log')}")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=STOP_SECONDS)
+        if getattr(self, "_log", None):
+            self._log.close()
