@@ -42,10 +42,15 @@ http {{
 """
 
 
+def nginx_binary():
+    """nginx's path, or None; Debian puts it in /usr/sbin, which not every PATH has."""
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
+
+
 def foreground_command(directory, config):
     """nginx in the foreground, never as root: run as root, it becomes ``nobody`` (whom
     nginx would make its workers anyway) and ``directory`` becomes nobody's."""
-    command = [shutil.which("nginx"), "-e", str(Path(directory) / "error.log"), "-c", str(config)]
+    command = [nginx_binary(), "-e", str(Path(directory) / "error.log"), "-c", str(config)]
     if os.geteuid() != 0:
         return command
     nobody = pwd.getpwnam("nobody")

@@ -13,6 +13,7 @@ import time
 import pytest
 import requests
 
+from deploy.nginx import nginx_binary
 from tests.reliability.servers import GunicornServer, NginxFront
 
 FORM_TOKEN = re.compile(r'name="token" value="([^"]+)"')
@@ -20,7 +21,7 @@ FORM_TOKEN = re.compile(r'name="token" value="([^"]+)"')
 
 @pytest.fixture(scope="module")
 def front(reliability_sites):
-    if shutil.which("nginx") is None:
+    if nginx_binary() is None:
         message = "nginx is not installed (apt-get install nginx); the front tests need it"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
