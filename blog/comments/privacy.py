@@ -49,7 +49,7 @@ def register_privacy_log_actions(actions):
 
 def comments_stored_for(email):
     """Emails are compared ignoring case: readers type them both ways."""
-    return Comment.objects.filter(author_email__iexact=email.strip())
+    return Comment.objects.by_email(email)
 
 
 def export_personal_data(email):

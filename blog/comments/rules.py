@@ -169,11 +169,7 @@ def decide(candidate, *, rules=None, bot_reason=None, by_moderator=False):
     if rules.approval_policy == CommentSettings.ApprovalPolicy.HOLD_ALL:
         return Verdict(Comment.Status.PENDING, "Every comment is held for approval")
 
-    known = (
-        Comment.objects.approved()
-        .filter(author_email__iexact=candidate.author_email.strip())
-        .exists()
-    )
+    known = Comment.objects.approved().by_email(candidate.author_email).exists()
     if known:
         return Verdict(Comment.Status.APPROVED, "This email already has an approved comment")
     return Verdict(Comment.Status.PENDING, "First comment from this email")

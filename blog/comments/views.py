@@ -117,7 +117,7 @@ def unsubscribe(request, token):
     if request.method == "POST":
         scope = Comment.objects.filter(pk=comment.pk)
         if request.POST.get("scope") == "all":
-            scope = Comment.objects.filter(author_email__iexact=comment.author_email)
+            scope = Comment.objects.by_email(comment.author_email)
         scope.update(notify_replies=False)
         return TemplateResponse(
             request, "blog/comments/unsubscribed.html", {"comment": comment, "post": comment.post}

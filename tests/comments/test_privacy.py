@@ -6,6 +6,7 @@ import sys
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
@@ -326,3 +327,13 @@ def test_purge_takes_the_retention_from_days(seed_post):
 def test_purge_refuses_a_negative_number_of_days(seed_post):
     with pytest.raises(CommandError, match="--days must be 0 or more"):
         run("comments_purge_ips", "--days", "-1")
+
+
+def test_looking_up_an_email_ignores_case_and_uses_the_index(seed_post):
+    make_comment(seed_post, author_email="Ada.Lovelace@Example.com", status="approved")
+
+    found = Comment.objects.approved().by_email("  ada.lovelace@example.COM ")
+
+    assert found.count() == 1
+    if connection.vendor == "sqlite":
+        assert "comment_email_idx" in found.explain()
