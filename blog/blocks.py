@@ -96,6 +96,11 @@ class HeadingBlock(blocks.StructBlock):
 class ParagraphBlock(blocks.RichTextBlock):
     def __init__(self, **kwargs):
         kwargs.setdefault("features", PARAGRAPH_RICH_TEXT_FEATURES)
+        kwargs.setdefault(
+            "help_text",
+            "Running text. Use a key-point list, numbered points or a study card where the "
+            "article has one, so apps and search engines see its structure.",
+        )
         super().__init__(**kwargs)
 
     class Meta:
@@ -138,8 +143,15 @@ class CalloutBlock(blocks.StructBlock):
         # A search for "caveat" or "tip" should not find every post with such a box.
         search_index=False,
     )
-    title = blocks.CharBlock(required=False, max_length=120)
-    text = blocks.RichTextBlock(features=INLINE_RICH_TEXT_FEATURES + ["ul", "ol"])
+    title = blocks.CharBlock(
+        required=False,
+        max_length=120,
+        help_text="Optional, for example “What the evidence does not show yet”.",
+    )
+    text = blocks.RichTextBlock(
+        features=INLINE_RICH_TEXT_FEATURES + ["ul", "ol"],
+        help_text="A sentence or two; a list if it helps.",
+    )
 
     class Meta:
         icon = "warning"
@@ -159,7 +171,9 @@ class KeyPointBlock(blocks.StructBlock):
         max_length=120,
         help_text="Optional bold lead term, for example “Dehydration and Electrolyte Imbalance”.",
     )
-    text = blocks.RichTextBlock(features=INLINE_RICH_TEXT_FEATURES)
+    text = blocks.RichTextBlock(
+        features=INLINE_RICH_TEXT_FEATURES, help_text="What there is to say about it."
+    )
 
     class Meta:
         icon = "radio-full"
@@ -190,7 +204,10 @@ class KeyPointListBlock(blocks.StructBlock):
 
 class NumberedPointBlock(blocks.StructBlock):
     title = blocks.CharBlock(max_length=160, help_text="For example “Enhancing Blood Flow”.")
-    text = blocks.RichTextBlock(features=INLINE_RICH_TEXT_FEATURES)
+    text = blocks.RichTextBlock(
+        features=INLINE_RICH_TEXT_FEATURES,
+        help_text="The explanation: how or why, in a few sentences.",
+    )
 
     class Meta:
         icon = "order"
@@ -251,7 +268,12 @@ class StudyCardBlock(blocks.StructBlock):
 
     year = blocks.IntegerBlock(help_text="Year of publication.")
     # Indexed through get_searchable_content, as the label readers see.
-    study_type = blocks.ChoiceBlock(choices=STUDY_TYPES, default="other", search_index=False)
+    study_type = blocks.ChoiceBlock(
+        choices=STUDY_TYPES,
+        default="other",
+        search_index=False,
+        help_text="The design, as the paper states it; readers see “Study” for “Other”.",
+    )
     journal = blocks.CharBlock(max_length=200, help_text="Where it was published.")
     population = blocks.TextBlock(help_text="Who was studied, for example “Patients with …”.")
     finding = blocks.TextBlock(help_text="What the study found, in plain words.")
@@ -395,14 +417,18 @@ def images_for_bodies(posts):
 class ArticleImageBlock(blocks.StructBlock):
     RENDITIONS = {"small": "width-480", "medium": "width-800", "large": "width-1200"}
 
-    image = PrefetchingImageChooserBlock()
+    image = PrefetchingImageChooserBlock(
+        help_text="Upload it with its credit and source, so every use shows them."
+    )
     alt = blocks.CharBlock(
         required=False,
         max_length=250,
         label="Alt text",
         help_text="What the image shows, for readers who cannot see it. Defaults to the image's.",
     )
-    caption = blocks.CharBlock(required=False, max_length=250)
+    caption = blocks.CharBlock(
+        required=False, max_length=250, help_text="Optional line under the image."
+    )
     credit = blocks.CharBlock(
         required=False, max_length=200, help_text="Leave empty to use the image's own credit."
     )

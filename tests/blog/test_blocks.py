@@ -267,3 +267,19 @@ def test_every_block_type_has_a_template_icon_description_and_preview():
         assert child.get_description(), name
         if name != "image":
             assert child.is_previewable, name
+
+
+def fields_of(block):
+    """Every field an editor fills in, however deep (list items' fields included)."""
+    children = getattr(block, "child_blocks", None)
+    if children is None and hasattr(block, "child_block"):
+        return fields_of(block.child_block)
+    if children is None:
+        return [block]
+    return [field for child in children.values() for field in fields_of(child)]
+
+
+def test_every_field_an_editor_fills_in_says_what_goes_in_it():
+    for name, child in ArticleBodyBlock().child_blocks.items():
+        for field in fields_of(child):
+            assert field.field.help_text, f"{name}.{field.name} has no help text"

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from bs4 import BeautifulSoup
 from defusedxml import ElementTree
 
+from blog.models import Author
 from blog.structured_data import json_ld_script
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -203,3 +204,22 @@ def test_a_post_links_its_comments_feed(seed_post, client):
     assert link["type"] == "application/rss+xml"
     assert link["href"].endswith("/blog/feed/comments/dry-needling-chronic-muscle-cramping/")
     assert client.get(link["href"]).status_code == 200
+
+
+def test_authors_show_on_the_post_in_json_ld_and_in_the_feed(seed_post, client):
+    physio = Author.objects.create(name="Dana Physio", credentials="PT, DPT")
+    doctor = Author.objects.create(name="Sam Doctor")
+    seed_post.authors.set([physio, doctor])
+    seed_post.save_revision().publish()
+
+    page = client.get(SEED_URL)
+    byline = BeautifulSoup(page.content, "html.parser").select_one(".post__authors")
+    assert " ".join(byline.get_text().split()) == "By Dana Physio, PT, DPT, Sam Doctor"
+    authors = json_ld(page)["author"]
+    assert {"@type": "Person", "name": "Dana Physio", "honorificSuffix": "PT, DPT"} in [
+        {key: author.get(key) for key in ("@type", "name", "honorificSuffix") if key in author}
+        for author in authors
+    ]
+    assert "Sam Doctor" in [author["name"] for author in authors]
+    feed = client.get("/blog/feed/rss/").content.decode()
+    assert "Dana Physio, Sam Doctor" in feed
