@@ -33,7 +33,7 @@ seed: migrate
 	$(MANAGE) load_seed_content
 
 admin: migrate
-	$(MANAGE) ensure_admin
+	$(MANAGE) ensure_admin --site-url http://$(HOST):$(PORT)
 
 serve:
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"

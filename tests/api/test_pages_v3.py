@@ -81,3 +81,22 @@ def test_posts_listing_uses_a_fixed_number_of_queries(
     with django_assert_max_num_queries(10):
         response = client.get("/api/v3/posts/?limit=50")
     assert response.json()["count"] == 41
+
+
+@pytest.mark.parametrize(
+    ("rich_text_format", "expected"),
+    [
+        (None, 'href="/blog/"'),
+        ("db_html", 'linktype="page"'),
+        ("markdown", "[the blog](/blog/)"),
+    ],
+)
+def test_rich_text_comes_as_front_end_html_unless_asked_otherwise(
+    client, post_with_image, rich_text_format, expected
+):
+    params = {"rich_text_format": rich_text_format} if rich_text_format else {}
+    response = client.get(f"/api/v3/pages/{post_with_image.pk}/", params)
+
+    assert response.status_code == 200
+    paragraph = next(block for block in response.json()["body"] if block["type"] == "paragraph")
+    assert expected in paragraph["value"]

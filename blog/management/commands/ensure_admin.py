@@ -13,8 +13,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--username", default="admin")
         parser.add_argument("--email", default="admin@example.com")
+        parser.add_argument(
+            "--site-url",
+            default="http://127.0.0.1:8000",
+            help="Where the site is served, for the login address printed (make run passes it).",
+        )
 
-    def handle(self, *args, username, email, **options):
+    def handle(self, *args, username, email, site_url, **options):
         User = get_user_model()
         if User.objects.filter(is_superuser=True).exists():
             self.stdout.write(
@@ -27,7 +32,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "\nAdmin login created (shown only this once):\n"
-                "    http://127.0.0.1:8000/admin/\n"
+                f"    {site_url.rstrip('/')}/admin/\n"
                 f"    username: {username}\n"
                 f"    password: {password}\n"
             )
