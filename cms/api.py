@@ -8,6 +8,7 @@ errors and its bearer tokens.
 """
 
 from wagtail.api.v2.router import WagtailAPIRouter
+from wagtail.api.v3.errors import problem_response
 from wagtail.api.v3.urls import api as api_v3
 from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 
@@ -48,5 +49,15 @@ def document_optional_auth(build_schema):
 
 
 api_v3.get_openapi_schema = document_optional_auth(api_v3.get_openapi_schema)
+
+
+def id_beyond_the_database(request, error):
+    """An id larger than any the database can hold names nothing. Wagtail's page
+    endpoints hand path ids to the database unchecked, and SQLite refuses such a number
+    with an OverflowError (PostgreSQL simply finds no row): a 404, not a 500."""
+    return problem_response(status=404, detail="Not found: no object has this id.")
+
+
+api_v3.add_exception_handler(OverflowError, id_beyond_the_database)
 api_v3.add_router("/posts/", posts_router)
 api_v3.add_router("/comments/", comments_router)
