@@ -149,6 +149,11 @@ class PostsAtomFeed(PostsRssFeed):
     feed_type = FullContentAtomFeed
     subtitle = PostsRssFeed.description
 
+    def author_name(self, blog_index):
+        """Atom needs an author for every entry; posts without named authors are the
+        site's (RFC 4287, 4.1.1)."""
+        return settings.WAGTAIL_SITE_NAME
+
 
 class PostCommentsFeed(Feed):
     """A post's approved comments, newest first: the name a reader chose and their sanitized

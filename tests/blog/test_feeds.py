@@ -124,8 +124,40 @@ def test_comments_feed_has_approved_comments_only_and_no_personal_data(seed_post
 
 
 def test_feeds_contain_no_email_addresses(seed_post, client):
+    add_comment(seed_post, "approved", "Seen in the feed.", "feed.reader@example.com", None)
+    add_comment(seed_post, "pending", "Not seen.", "held.reader@example.com", "203.0.113.9")
     for url in ["/blog/feed/rss/", "/blog/feed/atom/", f"/blog/feed/comments/{seed_post.slug}/"]:
         assert "@" not in client.get(url).content.decode()
+    assert "Seen in the feed." in client.get(f"/blog/feed/comments/{seed_post.slug}/").text
+
+
+def test_rss_feeds_have_what_rss_2_requires(seed_post, client):
+    add_comment(seed_post, "approved", "A comment.", "a@example.com", None)
+    for url in ["/blog/feed/rss/", f"/blog/feed/comments/{seed_post.slug}/"]:
+        rss = parse(client.get(url))
+        assert rss.tag == "rss"
+        assert rss.get("version") == "2.0"
+        channel = rss.find("channel")
+        for required in ("title", "link", "description"):
+            assert channel.findtext(required), (url, required)
+        items = channel.findall("item")
+        assert items, url
+        for item in items:
+            assert item.findtext("title") or item.findtext("description"), url
+            assert item.findtext("guid") and item.findtext("pubDate"), url
+
+
+def test_the_atom_feed_has_what_rfc_4287_requires(seed_post, client):
+    feed = parse(client.get("/blog/feed/atom/"))
+    assert feed.tag == f"{ATOM}feed"
+    for required in ("id", "title", "updated"):
+        assert feed.findtext(f"{ATOM}{required}"), required
+    assert feed.find(f"{ATOM}link[@rel='self']") is not None
+    feed_has_author = feed.find(f"{ATOM}author") is not None
+    for entry in feed.findall(f"{ATOM}entry"):
+        for required in ("id", "title", "updated"):
+            assert entry.findtext(f"{ATOM}{required}"), required
+        assert feed_has_author or entry.find(f"{ATOM}author") is not None
 
 
 @pytest.mark.parametrize("slug", ["no-such-post", "generated-post-1"])
