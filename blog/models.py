@@ -172,7 +172,7 @@ class BlogIndexPage(RoutablePageMixin, Page):
 class BlogPostPage(Page):
     date = models.DateField("Published on", default=timezone.localdate)
     intro = models.TextField(
-        max_length=600,
+        max_length=1000,
         help_text="One or two sentences: shown under the title, on listings, in feeds and search.",
     )
     hero_image = models.ForeignKey(

@@ -177,3 +177,12 @@ def test_study_cards_say_only_what_the_article_says(loaded_twice):
         for field in ("population", "finding", "relevance"):
             added = words(card[field]) - words(sentence)
             assert not added, f"{card['year']} {field} adds {sorted(added)}"
+
+
+def test_the_seed_post_passes_the_validation_an_editor_saving_it_would_meet(loaded_twice):
+    """Loading bypasses the admin's forms; an editor who opens the post and saves it must
+    not be told a field of the seed is too long or invalid."""
+    post = BlogPostPage.objects.get()
+
+    post.full_clean()
+    post.body.stream_block.clean(post.body)
