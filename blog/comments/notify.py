@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from django.core.mail import EmailMessage, send_mass_mail
+from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
@@ -85,22 +86,30 @@ def send_held_comment_notices():
     before the query below (and is mailed now) or queues the next sweep.
     """
     cache.delete(HELD_NOTICES_QUEUED_KEY)
-    sent = 0
-    recipients = None
-    unannounced = Comment.objects.pending().filter(held_notice_sent_at__isnull=True)
-    for comment in unannounced.select_related("post").order_by("pk"):
-        # Claimed one by one, so two sweeps running at once never mail the same comment.
-        claimed = Comment.objects.filter(pk=comment.pk, held_notice_sent_at__isnull=True).update(
+    claimed = claim_unannounced_held_comments()
+    if not claimed:
+        return 0
+    recipients = moderator_emails()
+    return sum(send_held_comment_notice(comment, recipients) for comment in claimed if recipients)
+
+
+def claim_unannounced_held_comments():
+    """The held comments no moderator has heard of, marked as announced in one
+    transaction, so two sweeps running at once never mail the same comment: PostgreSQL
+    skips rows another sweep has locked; SQLite runs one writing transaction at a time,
+    so the second sweep reads after the first has marked its rows."""
+    with transaction.atomic():
+        comments = list(
+            Comment.objects.pending()
+            .filter(held_notice_sent_at__isnull=True)
+            .select_for_update(skip_locked=True, of=("self",))
+            .select_related("post")
+            .order_by("pk")
+        )
+        Comment.objects.filter(pk__in=[comment.pk for comment in comments]).update(
             held_notice_sent_at=timezone.now()
         )
-        if not claimed:
-            continue
-        if recipients is None:
-            recipients = moderator_emails()
-        if not recipients:
-            continue
-        sent += send_held_comment_notice(comment, recipients)
-    return sent
+    return comments
 
 
 def send_held_comment_notice(comment, recipients):
