@@ -30,7 +30,7 @@ migrate: setup
 	$(MANAGE) migrate --noinput
 
 seed: migrate
-	$(MANAGE) load_seed_content
+	$(MANAGE) load_seed_content --site-url http://$(HOST):$(PORT)
 
 admin: migrate
 	$(MANAGE) ensure_admin --site-url http://$(HOST):$(PORT)

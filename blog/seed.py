@@ -16,6 +16,7 @@ apps may have stored; a new revision is published only when something changed.
 import datetime
 import io
 import uuid
+from urllib.parse import urlsplit
 
 from django.core.files.images import ImageFile
 from django.db import transaction
@@ -416,11 +417,33 @@ def _required(model):
     return {"intro": ""} if model is BlogPostPage else {}
 
 
+# Wagtail's first Site, until someone says where the site really is.
+UNSET_SITE_ADDRESS = ("localhost", 80)
+
+
+def ensure_site_address(site_url):
+    """Point the default Site at ``site_url`` (where `make run` serves), so canonical
+    links, feeds and the sitemap name an address that works; but only while the Site
+    still has Wagtail's placeholder address: one an administrator set is kept."""
+    site = Site.objects.get(is_default_site=True)
+    if (site.hostname, site.port) != UNSET_SITE_ADDRESS:
+        return None
+    address = urlsplit(site_url)
+    site.hostname = address.hostname
+    site.port = address.port or (443 if address.scheme == "https" else 80)
+    site.save()
+    return site.root_url
+
+
 @transaction.atomic
-def load_seed_content():
+def load_seed_content(site_url=None):
     """Build or update the seed site; returns a list of lines saying what happened."""
     report = []
     home = ensure_home()
+    if site_url:
+        root_url = ensure_site_address(site_url)
+        if root_url:
+            report.append(f"Site address: {root_url}")
     report.append(f"Home page: {home.url}")
 
     blog = ensure_child(home, BlogIndexPage, BLOG_INDEX["slug"], BLOG_INDEX["title"])

@@ -1,5 +1,6 @@
 """The seed article: loaded twice, it exists once, with every part of it as the right block."""
 
+import io
 import re
 from pathlib import Path
 
@@ -186,3 +187,26 @@ def test_the_seed_post_passes_the_validation_an_editor_saving_it_would_meet(load
 
     post.full_clean()
     post.body.stream_block.clean(post.body)
+
+
+def test_make_runs_address_becomes_the_sites_so_links_work_where_it_serves(db, client):
+    out = io.StringIO()
+    call_command("load_seed_content", "--site-url", "http://127.0.0.1:8000", stdout=out)
+
+    assert "Site address: http://127.0.0.1:8000" in out.getvalue()
+    canonical = BeautifulSoup(client.get(SEED_URL).content, "html.parser").find(
+        "link", rel="canonical"
+    )
+    assert canonical["href"] == "http://127.0.0.1:8000/blog/dry-needling-chronic-muscle-cramping/"
+
+
+def test_an_address_an_administrator_set_is_kept(db):
+    call_command("load_seed_content", stdout=io.StringIO())
+    site = Site.objects.get(is_default_site=True)
+    site.hostname, site.port = "evidence.example.org", 443
+    site.save()
+
+    call_command("load_seed_content", "--site-url", "http://127.0.0.1:8000", stdout=io.StringIO())
+
+    site.refresh_from_db()
+    assert (site.hostname, site.port) == ("evidence.example.org", 443)

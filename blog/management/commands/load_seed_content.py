@@ -9,7 +9,16 @@ class Command(BaseCommand):
         "Safe to run again: it updates what exists and never duplicates."
     )
 
-    def handle(self, *args, **options):
-        for line in load_seed_content():
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--site-url",
+            help=(
+                "Where the site is served, e.g. http://127.0.0.1:8000 (make run passes it); "
+                "set on the default Site only while it has Wagtail's placeholder address."
+            ),
+        )
+
+    def handle(self, *args, site_url=None, **options):
+        for line in load_seed_content(site_url=site_url):
             self.stdout.write(line)
         self.stdout.write(self.style.SUCCESS("Seed content is in place."))
