@@ -50,7 +50,7 @@ from bench.report import (  # noqa: E402
     runs_note,
     targets_table,
 )
-from deploy.nginx import foreground_command, standalone_config  # noqa: E402
+from deploy.nginx import foreground_command, foreground_config, standalone_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -250,27 +250,15 @@ def django_env(workdir, database_url, redis_url, key_prefix):
 
 
 def nginx_config(directory, port, document_root):
-    return f"""daemon off;
-worker_processes auto;
-pid {directory}/nginx.pid;
-error_log {directory}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    sendfile on;
-    types {{ application/json json; }}
-    default_type application/octet-stream;
-    client_body_temp_path {directory}/client_body;
-    proxy_temp_path {directory}/proxy;
-    fastcgi_temp_path {directory}/fastcgi;
-    uwsgi_temp_path {directory}/uwsgi;
-    scgi_temp_path {directory}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        root {document_root};
-    }}
-}}
-"""
+    return foreground_config(
+        directory,
+        f"""types {{ application/json json; }}
+default_type application/octet-stream;
+server {{
+    listen 127.0.0.1:{port};
+    root {document_root};
+}}""",
+    )
 
 
 def start_nginx(cleanup, thread_json):

@@ -23,21 +23,26 @@ def standalone_config(directory, **values):
     """A whole nginx.conf around the site, running in the foreground with every file it
     writes under ``directory``."""
     site = site_config(CACHE_DIR=Path(directory) / "cache", **values)
+    return foreground_config(directory, "include /etc/nginx/mime.types;\n" + site)
+
+
+def foreground_config(directory, http_block, worker_processes="auto"):
+    """nginx.conf for a foreground nginx that writes nothing outside ``directory``, with
+    ``http_block`` inside its http block."""
     return f"""daemon off;
-worker_processes 2;
+worker_processes {worker_processes};
 pid {directory}/nginx.pid;
 error_log {directory}/error.log warn;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
     sendfile on;
-    include /etc/nginx/mime.types;
     client_body_temp_path {directory}/client_body;
     proxy_temp_path {directory}/proxy;
     fastcgi_temp_path {directory}/fastcgi;
     uwsgi_temp_path {directory}/uwsgi;
     scgi_temp_path {directory}/scgi;
-{site}
+{http_block}
 }}
 """
 
