@@ -144,6 +144,12 @@ class Comment(models.Model):
         comment.status_when_loaded = comment.__dict__.get("status")
         return comment
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # post_save (in super().save()) compared against the status before this save; the
+        # next save of this same object compares against this one.
+        self.status_when_loaded = self.status
+
     def changes_public_thread(self, created=False):
         """Whether saving this comment changes what readers see: a new approved comment, or
         a stored one that is approved now or was when it was read (a held comment being

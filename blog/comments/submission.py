@@ -78,7 +78,7 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
         with transaction.atomic():
             comment.save()
             # The path needs the new id; an update() rather than a second save() keeps the
-            # model signals (search indexing, cache versions) to one round per comment.
+            # model signals (cache versions) to one round per comment.
             comment.set_thread_position()
             Comment.objects.filter(pk=comment.pk).update(
                 depth=comment.depth, thread_path=comment.thread_path

@@ -5,8 +5,9 @@ rendered once per change.
 
 The rendered HTML is cached under a key that includes the post's comment version (the
 same version token the API's ETags and the page cache use, see ``cms.api_cache``). Any
-saved or deleted comment replaces it, so stale HTML is never served again and never
-needs to be found and deleted.
+change readers could see (a comment approved, or one that was approved changed or
+removed; any deletion) replaces it, so stale HTML is never served again and never needs
+to be found and deleted.
 """
 
 from dataclasses import dataclass, field

@@ -3,7 +3,8 @@ What readers post to: the comment form's target and the unsubscribe link.
 
 Both answer in plain HTML and work without JavaScript. A refused or invalid comment
 re-renders the post with the reader's text kept and the reason shown, with a status
-code that says what happened (400 field errors, 403 closed, 409 duplicate, 429 flood).
+code that says what happened (400 field errors, 403 closed or sent from another site,
+409 duplicate, 429 flood).
 """
 
 from urllib.parse import urlencode

@@ -146,3 +146,43 @@ def test_a_post_closing_by_age_overnight_is_not_answered_from_cache(client, seed
 
     assert answer.status_code == 200
     assert answer.json()["comments_open"] is False
+
+
+def test_a_held_comment_keeps_every_cached_answer_and_its_approval_replaces_them(
+    client, seed_post, settings
+):
+    """Readers see nothing of a held comment, so storing one changes no ETag; approving
+    it (or changing one that was approved) does."""
+    settings.COMMENTS_MIN_SECONDS_TO_POST = 0
+    CommentSettings.load()  # made on first use, which (like any change to it) is a change
+    thread_url = f"/api/v3/comments/?page={seed_post.pk}"
+    thread = client.get(thread_url)
+    token = client.get("/api/v3/comments/form-token/", {"page": seed_post.pk}).json()["token"]
+
+    posted = client.post(
+        "/api/v3/comments/",
+        {
+            "page": seed_post.pk,
+            "author_name": "New Reader",
+            "author_email": "new.reader@example.com",
+            "body": "My first comment here.",
+            "token": token,
+        },
+        content_type="application/json",
+    )
+    assert posted.json()["status"] == "pending"
+    assert client.get(thread_url, HTTP_IF_NONE_MATCH=thread["ETag"]).status_code == 304
+
+    held = Comment.objects.get(pk=posted.json()["id"])
+    held.body = "Edited while still held."
+    held.save()
+    assert client.get(thread_url, HTTP_IF_NONE_MATCH=thread["ETag"]).status_code == 304
+
+    held.status = Comment.Status.APPROVED
+    held.save()
+    approved = client.get(thread_url, HTTP_IF_NONE_MATCH=thread["ETag"])
+    assert approved.status_code == 200
+
+    held.status = Comment.Status.TRASH
+    held.save()
+    assert client.get(thread_url, HTTP_IF_NONE_MATCH=approved["ETag"]).status_code == 200

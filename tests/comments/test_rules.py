@@ -244,6 +244,18 @@ class TestRefusals:
 
 
 class TestClosed:
+    def test_closing_a_post_refuses_the_next_post_at_once(self, seed_post, client):
+        """The post is read once per content version (blog.comments.post_lookup);
+        publishing the switch is a new version, so the very next comment is refused."""
+        assert post_comment(client, seed_post).status_code == 303
+
+        seed_post.comments_enabled = False
+        seed_post.save_revision().publish()
+
+        response = post_comment(client, seed_post, author_email="late@example.com", body="Late")
+        assert response.status_code == 403
+        assert Comment.objects.count() == 1
+
     def test_post_switch_closes_form_and_refuses_posts(self, seed_post, client):
         seed_post.comments_enabled = False
         seed_post.save_revision().publish()

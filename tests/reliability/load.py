@@ -3,10 +3,11 @@ Many readers posting comments at once, through the JSON API and the reader form,
 every answer recorded so a test can compare what the server acknowledged with what the
 database holds.
 
-A reader is a thread. It fetches a form token once (and, for the form, the post page with
-its CSRF cookie and token), then posts its comments one after the other; some are replies
-to comments that are already approved. Every request has a timeout and the whole load a
-deadline; a reader that runs out of time stops and its unsent comments are reported.
+A reader is a thread. It fetches a form token once (for the form, from the post page; a
+reader without a session needs no CSRF token), then posts its comments one after the
+other; some are replies to comments that are already approved. Every request has a
+timeout and the whole load a deadline; a reader that runs out of time stops and its
+unsent comments are reported.
 """
 
 import itertools

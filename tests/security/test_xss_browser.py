@@ -2,7 +2,7 @@
 Stored XSS, attacked in a real browser.
 
 Every vector of the corpus (tests/security/xss_vectors.txt) goes in as a comment's text
-twice, over real HTTP to the live server: once through the reader form (CSRF cookie,
+twice, over real HTTP to the live server: once through the reader form (same-origin,
 form token, the form's field names) and once through the API (``POST /api/v3/comments/``
 with a token from ``/form-token/``). A sample also goes in as the author's name and as
 their website. Everything is approved, then Chromium renders it where people read it:
