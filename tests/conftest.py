@@ -7,7 +7,7 @@ from wagtail.models import Site
 
 import pytest
 
-from blog.comments import post_lookup
+from blog.comments import notify, post_lookup
 from blog.models import BlogIndexPage, BlogPostPage
 from blog.seed import load_seed_content
 from cms.api_cache import recent_responses
@@ -20,10 +20,12 @@ def empty_cache():
     cache.clear()
     recent_responses.clear()
     post_lookup.forget()
+    notify.forget_queued_sweep()
     yield
     cache.clear()
     recent_responses.clear()
     post_lookup.forget()
+    notify.forget_queued_sweep()
 
 
 @pytest.fixture

@@ -168,7 +168,9 @@ class Comment(models.Model):
         return f"comment-{self.pk}"
 
     def set_thread_position(self):
-        """Called once the row has an id: a reply's path extends its parent's."""
+        """The place the database gave this comment as it stored it (migration 0005's
+        trigger), computed again for the object in memory: a reply's path extends its
+        parent's."""
         segment = str(self.pk).zfill(PATH_SEGMENT_WIDTH)
         if self.parent_id:
             self.depth = self.parent.depth + 1

@@ -6,10 +6,11 @@ each approved reply to their comment, once, never before a moderator approved it
 a one-click unsubscribe link (and the List-Unsubscribe headers mail clients use).
 """
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.core.cache import cache
 from django.core.mail import EmailMessage, send_mass_mail
 from django.db import transaction
 from django.db.models import Q
@@ -27,21 +28,37 @@ from .threads import comment_url
 MODERATE_PERMISSION = ("comments", "moderate_comment")
 
 
-HELD_NOTICES_QUEUED_KEY = "comments:held-notices-queued"
-# A queued sweep that never ran (a lost task) stops blocking new ones after this long;
-# the next sweep still mails about every comment the lost one would have.
-HELD_NOTICES_QUEUED_SECONDS = 300
+# Each web process remembers when the sweep it last queued will run; a comment held
+# before then is in that sweep. A clock margin covers a worker on another machine whose
+# clock runs a little ahead.
+_queued_sweep_runs_at = None
+CLOCK_MARGIN = datetime.timedelta(seconds=1)
 
 
 def comment_held(comment_id):
-    """Queue a sweep of held comments unless one is already queued.
+    """Queue a sweep of held comments, unless one this process queued will still run.
 
-    A burst of held comments (a spam wave, a busy thread) costs one task rather than one
-    per comment; each comment still gets its own email, and a comment is never mailed
-    about twice (see ``send_held_comment_notices``).
+    A burst of held comments (a spam wave, a busy thread) costs one task per process
+    every ``COMMENTS_HELD_NOTICE_DELAY`` seconds rather than one per comment, and nothing
+    on the request's path but that: no shared flag to check. Each comment still gets its
+    own email, and none is mailed about twice (see ``send_held_comment_notices``). With a
+    queue that cannot defer (development and tests run tasks at once) the sweep runs now.
     """
-    if cache.add(HELD_NOTICES_QUEUED_KEY, comment_id, HELD_NOTICES_QUEUED_SECONDS):
+    global _queued_sweep_runs_at
+    if not send_held_comment_notices.get_backend().supports_defer:
         send_held_comment_notices.enqueue()
+        return
+    now = timezone.now()
+    if _queued_sweep_runs_at is not None and now < _queued_sweep_runs_at - CLOCK_MARGIN:
+        return
+    runs_at = now + datetime.timedelta(seconds=settings.COMMENTS_HELD_NOTICE_DELAY)
+    send_held_comment_notices.using(run_after=runs_at).enqueue()
+    _queued_sweep_runs_at = runs_at
+
+
+def forget_queued_sweep():
+    global _queued_sweep_runs_at
+    _queued_sweep_runs_at = None
 
 
 def comment_published(comment_id):
@@ -82,10 +99,10 @@ def site_url(post, path):
 def send_held_comment_notices():
     """Email moderators about each held comment not yet announced; returns emails sent.
 
-    The queued flag is dropped first: a comment held while this runs either is committed
-    before the query below (and is mailed now) or queues the next sweep.
+    A comment committed before this runs is in it: it is held at the latest when
+    ``comment_held`` is called, which queued this sweep to run after that moment or
+    queues a later one.
     """
-    cache.delete(HELD_NOTICES_QUEUED_KEY)
     claimed = claim_unannounced_held_comments()
     if not claimed:
         return 0

@@ -32,6 +32,18 @@ class CommentInvalid(Exception):
         self.form = form
 
 
+def store(comment):
+    """One INSERT: the database gives the comment its place in the thread (migration
+    0005), so outside a caller's transaction there is nothing to wrap, and SQLite holds
+    its write lock for one statement. Inside one, a savepoint keeps a duplicate's
+    IntegrityError from spoiling the caller's transaction."""
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            comment.save()
+    else:
+        comment.save()
+
+
 def can_moderate(user):
     return bool(user and user.is_authenticated and user.has_perm("comments.moderate_comment"))
 
@@ -75,18 +87,12 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
     comment.reason = verdict.reason
 
     try:
-        with transaction.atomic():
-            comment.save()
-            # The path needs the new id; an update() rather than a second save() keeps the
-            # model signals (cache versions) to one round per comment.
-            comment.set_thread_position()
-            Comment.objects.filter(pk=comment.pk).update(
-                depth=comment.depth, thread_path=comment.thread_path
-            )
+        store(comment)
     except IntegrityError as error:
         if Comment.objects.filter(fingerprint=comment.fingerprint).exists():
             raise DuplicateComment(duplicate_message()) from error
         raise
+    comment.set_thread_position()  # what the database just stored, for the object in hand
 
     if comment.status == Comment.Status.APPROVED:
         transaction.on_commit(lambda: comment_published(comment.pk))

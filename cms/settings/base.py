@@ -317,6 +317,9 @@ COMMENTS_FLOOD_SECONDS = 15
 COMMENTS_FORM_MAX_AGE = 60 * 60 * 24
 COMMENTS_THREADS_PER_PAGE = 50
 COMMENTS_IP_RETENTION_DAYS = 30
+# Moderators hear of held comments from a sweep the task worker runs this many seconds
+# after the first comment it covers: a burst of held comments is one task, not hundreds.
+COMMENTS_HELD_NOTICE_DELAY = 10
 # Benchmarks post thousands of comments from one address; they switch the flood and
 # timing rules off with COMMENTS_RATE_LIMITS=off. Never do that on a public site.
 COMMENTS_RATE_LIMITS_ENABLED = env_bool("COMMENTS_RATE_LIMITS", True)

@@ -61,7 +61,6 @@ def make_comment():
         )
         comment.save()
         comment.set_thread_position()
-        comment.save(update_fields=["depth", "thread_path"])
         return comment
 
     return make

@@ -33,7 +33,6 @@ def add_comment(post, status, body, email, ip_address):
     )
     comment.save()
     comment.set_thread_position()
-    comment.save(update_fields=["depth", "thread_path"])
     return comment
 
 

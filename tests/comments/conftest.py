@@ -49,5 +49,4 @@ def make_comment(post, *, status=Comment.Status.APPROVED, parent=None, **fields)
     comment.fingerprint = fingerprint(post.pk, comment.author_email, comment.body)
     comment.save()
     comment.set_thread_position()
-    comment.save(update_fields=["depth", "thread_path"])
     return comment

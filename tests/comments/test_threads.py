@@ -67,6 +67,49 @@ def test_a_reply_through_the_form_is_stored_under_its_parent(seed_post, client):
     assert child.thread_path == f"{parent.thread_path}/{child.pk:010d}"
 
 
+def test_the_database_places_every_new_comment_in_its_thread(seed_post):
+    """Migration 0005's trigger: a comment is one INSERT, stored with its place."""
+    fields = {"post": seed_post, "author_name": "A", "author_email": "a@example.com"}
+    top = Comment.objects.create(**fields, body="Top", fingerprint="1")
+    child = Comment.objects.create(**fields, parent=top, body="Child", fingerprint="2")
+    grandchild = Comment.objects.create(**fields, parent=child, body="Grandchild", fingerprint="3")
+
+    stored = {c.body: (c.depth, c.thread_path) for c in Comment.objects.all()}
+
+    assert stored == {
+        "Top": (0, f"{top.pk:010d}"),
+        "Child": (1, f"{top.pk:010d}/{child.pk:010d}"),
+        "Grandchild": (2, f"{top.pk:010d}/{child.pk:010d}/{grandchild.pk:010d}"),
+    }
+    for comment in (top, child, grandchild):
+        comment.set_thread_position()  # the same place, computed for the object in hand
+        assert (comment.depth, comment.thread_path) == stored[comment.body]
+
+
+def test_a_path_set_before_storing_is_kept(seed_post):
+    comment = Comment.objects.create(
+        post=seed_post,
+        author_name="A",
+        author_email="a@example.com",
+        body="Imported",
+        fingerprint="imported",
+        thread_path="0000000007",
+    )
+    comment.refresh_from_db()
+    assert comment.thread_path == "0000000007"
+
+
+def test_a_posted_reply_is_one_insert_with_its_place(seed_post, client):
+    parent = make_comment(seed_post, author_email="known@example.com")
+    with CaptureQueriesContext(connection) as queries:
+        response = reply(client, seed_post, parent, author_email="known@example.com", body="Yes")
+    assert response.status_code == 303
+    writes = [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+    assert [sql.split()[0].upper() for sql in writes if '"comments_comment"' in sql] == ["INSERT"]
+    child = Comment.objects.get(body="Yes")
+    assert (child.depth, child.thread_path) == (1, f"{parent.thread_path}/{child.pk:010d}")
+
+
 @pytest.mark.parametrize("status", ["pending", "spam", "trash"])
 def test_replies_only_go_to_approved_comments(seed_post, client, status):
     parent = make_comment(seed_post, status=status)

@@ -44,7 +44,6 @@ def approved_comment(post, number):
     )
     comment.save()
     comment.set_thread_position()
-    comment.save(update_fields=["depth", "thread_path"])
     return comment
 
 

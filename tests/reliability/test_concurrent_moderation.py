@@ -53,7 +53,6 @@ def pending_comment(post, number):
     )
     comment.save()
     comment.set_thread_position()
-    comment.save(update_fields=["depth", "thread_path"])
     return comment
 
 
