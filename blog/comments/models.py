@@ -8,9 +8,10 @@ a whole post's thread in reading order (each reply under its parent, oldest firs
 """
 
 import secrets
+from typing import NamedTuple
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 
@@ -22,6 +23,11 @@ PATH_SEGMENT_WIDTH = 10
 
 def new_unsubscribe_token():
     return secrets.token_urlsafe(24)
+
+
+class AuthorHistory(NamedTuple):
+    already_posted: bool  # this very comment (its fingerprint) is stored
+    has_approved: bool  # the email has an approved comment, on any post
 
 
 class CommentQuerySet(models.QuerySet):
@@ -38,6 +44,23 @@ class CommentQuerySet(models.QuerySet):
         """Comments of this email, ignoring case, through the lower-cased email index
         (``iexact`` compiles to a LIKE or UPPER() that no index serves)."""
         return self.alias(email_key=Lower("author_email")).filter(email_key=email.strip().lower())
+
+    def author_history(self, fingerprint, email):
+        """What the rules ask about every new comment, in one round trip: is it a
+        duplicate, and is its author known. Both are lookups on an index (the fingerprint's
+        and ``comment_email_idx``, whose ``LOWER`` expression the second repeats); the ORM
+        cannot select two EXISTS without a table to select from, and as two querysets the
+        building of the SQL cost more than running it, on every comment posted."""
+        connection = connections[self.db]
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        # The table is the model's own, quoted; every value is a parameter.
+        duplicate = f"SELECT 1 FROM {table} WHERE fingerprint = %s"  # noqa: S608
+        known = f"SELECT 1 FROM {table} WHERE LOWER(author_email) = %s AND status = %s"  # noqa: S608
+        sql = f"SELECT EXISTS ({duplicate}), EXISTS ({known})"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [fingerprint, email.strip().lower(), Comment.Status.APPROVED])
+            already_posted, has_approved = cursor.fetchone()
+        return AuthorHistory(bool(already_posted), bool(has_approved))
 
 
 class Comment(models.Model):

@@ -86,8 +86,9 @@ def fingerprint(post_id, email, body):
     return hashlib.sha256(material.encode()).hexdigest()
 
 
-def ensure_not_duplicate(post, email, body):
-    if Comment.objects.filter(fingerprint=fingerprint(post.pk, email, body)).exists():
+def ensure_not_duplicate(history):
+    """``history``: ``Comment.objects.author_history()`` for the new comment."""
+    if history.already_posted:
         raise DuplicateComment(duplicate_message())
 
 
@@ -139,8 +140,9 @@ def _matching_word(words, candidate):
     return None
 
 
-def decide(candidate, *, rules=None, bot_reason=None, by_moderator=False):
-    """The status a new comment gets, and why. ``candidate`` is an unsaved Comment."""
+def decide(candidate, *, known_author, rules=None, bot_reason=None, by_moderator=False):
+    """The status a new comment gets, and why. ``candidate`` is an unsaved Comment;
+    ``known_author``: whether its email already has an approved comment."""
     rules = rules or comment_rules()
     if bot_reason:
         return Verdict(Comment.Status.SPAM, bot_reason)
@@ -169,7 +171,6 @@ def decide(candidate, *, rules=None, bot_reason=None, by_moderator=False):
     if rules.approval_policy == CommentSettings.ApprovalPolicy.HOLD_ALL:
         return Verdict(Comment.Status.PENDING, "Every comment is held for approval")
 
-    known = Comment.objects.approved().by_email(candidate.author_email).exists()
-    if known:
+    if known_author:
         return Verdict(Comment.Status.APPROVED, "This email already has an approved comment")
     return Verdict(Comment.Status.PENDING, "First comment from this email")

@@ -72,13 +72,15 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
     by_moderator = can_moderate(user)
     comment.is_staff_reply = by_moderator
 
-    ensure_not_duplicate(post, comment.author_email, comment.body)
+    history = Comment.objects.author_history(comment.fingerprint, comment.author_email)
+    ensure_not_duplicate(history)
     if not by_moderator:
         ensure_not_flooding(ip_address, comment.author_email)
 
     comment.body_html = sanitize_comment(comment.body)
     verdict = decide(
         comment,
+        known_author=history.has_approved,
         rules=rules,
         bot_reason=None if by_moderator else form.bot_reason,
         by_moderator=by_moderator,

@@ -2,9 +2,13 @@
 
 import datetime
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 import pytest
 
 from blog.comments.models import Comment, CommentSettings
+from blog.comments.rules import fingerprint
 from tests.comments.conftest import form_data, make_comment, next_ip
 
 pytestmark = pytest.mark.usefixtures("no_wait")
@@ -301,3 +305,38 @@ class TestClosed:
         page = client.get(seed_post.url).content.decode()
         assert "Comments are closed" in page
         assert f'data-reply-to="{comment.pk}"' not in page
+
+
+def test_author_history_finds_duplicates_and_known_authors_through_the_indexes(seed_post):
+    make_comment(
+        seed_post, author_email="Ada.Lovelace@Example.com", body="Hello", status="approved"
+    )
+    make_comment(seed_post, author_email="grace@example.com", body="Held", status="pending")
+    history = Comment.objects.author_history
+
+    assert history(
+        fingerprint(seed_post.pk, "ADA.lovelace@example.com", " hello "),
+        " ada.LOVELACE@example.com",
+    ) == (True, True)
+    assert history(
+        fingerprint(seed_post.pk, "ada.lovelace@example.com", "New"), "ada.lovelace@example.com"
+    ) == (False, True)
+    # A pending comment is a duplicate when posted again, but does not make its author known.
+    assert history(fingerprint(seed_post.pk, "grace@example.com", "Held"), "grace@example.com") == (
+        True,
+        False,
+    )
+    assert history(fingerprint(seed_post.pk, "new@example.com", "Hi"), "new@example.com") == (
+        False,
+        False,
+    )
+    if connection.vendor == "sqlite":
+        with CaptureQueriesContext(connection) as queries:
+            history(fingerprint(seed_post.pk, "x@example.com", "x"), "x@example.com")
+        (query,) = queries
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + query["sql"])
+            plan = " ".join(row[-1] for row in cursor.fetchall())
+        assert "comment_email_idx (<expr>=? AND status=?)" in plan
+        assert "(fingerprint=?)" in plan
+        assert "SCAN comments_comment" not in plan
