@@ -145,6 +145,7 @@ class CommentLoad:
         self._lock = threading.Lock()
         self._answered = threading.Condition(self._lock)
         self._answered_count = 0
+        self._readers_set_up = 0
         self._deadline = None
         self._setup_errors = []
 
@@ -178,9 +179,14 @@ class CommentLoad:
             ]
             form = self._form_context()
         except (requests.RequestException, ValueError, KeyError, AttributeError) as error:
-            with self._lock:
+            with self._answered:
                 self._setup_errors.append(f"reader {reader}: {error!r}")
+                self._readers_set_up += 1
+                self._answered.notify_all()
             return
+        with self._answered:
+            self._readers_set_up += 1
+            self._answered.notify_all()
         email = self.email_for(reader)
         for number in range(self.comments_each):
             if time.monotonic() > self._deadline:
@@ -273,6 +279,12 @@ class CommentLoad:
         )
 
     # Running it
+
+    def wait_until_set_up(self, seconds):
+        """Block until every reader has its form token and page (and only posts from
+        then on); False if that took too long."""
+        with self._answered:
+            return self._answered.wait_for(lambda: self._readers_set_up >= self.readers, seconds)
 
     def wait_for_acknowledged(self, count, seconds):
         """Block until ``count`` comments were acknowledged; False if that took too long."""

@@ -156,6 +156,9 @@ def test_a_killed_worker_loses_no_acknowledged_comment_and_the_server_keeps_serv
     killed = {}
 
     def kill_a_worker(load):
+        # The kill is for comments in flight: a reader still fetching its form would
+        # lose that request to the kill instead (a failed setup, not a lost comment).
+        assert load.wait_until_set_up(LOAD_SECONDS), "the readers could not fetch their forms"
         assert load.wait_for_acknowledged(KILL_AFTER_ACKNOWLEDGED, LOAD_SECONDS), (
             f"fewer than {KILL_AFTER_ACKNOWLEDGED} comments acknowledged in {LOAD_SECONDS} s"
         )
