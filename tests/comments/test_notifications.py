@@ -5,7 +5,9 @@ from urllib.parse import urlsplit
 from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -392,3 +394,46 @@ def test_a_comment_held_just_before_the_queued_sweep_runs_queues_another(
         )
 
     assert DBTaskResult.objects.count() == 2
+
+
+def test_a_sweep_claims_a_batch_at_a_time_and_mails_about_every_comment(
+    seed_post, moderators, monkeypatch
+):
+    monkeypatch.setattr(notify, "CLAIM_BATCH_SIZE", 2)
+    for number in range(5):
+        make_comment(seed_post, status=Comment.Status.PENDING, body=f"Waiting {number}")
+    make_comment(seed_post, status=Comment.Status.APPROVED, body="Published")
+    claims = []
+    claim = notify.claim_unannounced_held_comments
+    monkeypatch.setattr(
+        notify, "claim_unannounced_held_comments", lambda: claims.append(claim()) or claims[-1]
+    )
+
+    sent = notify.send_held_comment_notices.call()
+
+    assert [len(batch) for batch in claims] == [2, 2, 1]
+    assert sent == 10  # five comments, two moderators
+    texts = sorted(set(re.findall(r"Waiting \d", " ".join(m.body for m in mail.outbox))))
+    assert texts == [f"Waiting {number}" for number in range(5)]
+    assert not Comment.objects.pending().filter(held_notice_sent_at__isnull=True).exists()
+    assert notify.send_held_comment_notices.call() == 0
+
+
+def test_the_sweep_finds_unannounced_comments_through_their_own_index(seed_post):
+    if connection.vendor != "sqlite":
+        pytest.skip("reads SQLite's query plan")
+    claim = Comment.objects.pending().filter(held_notice_sent_at__isnull=True).order_by("pk")[:100]
+    assert "comment_unannounced_idx" in claim.explain()
+
+
+def test_the_sweep_never_reads_the_posts_body(seed_post, moderators):
+    """A post row carries its whole StreamField; the notices need its title only."""
+    for number in range(3):
+        make_comment(seed_post, status=Comment.Status.PENDING, body=f"Waiting {number}")
+
+    with CaptureQueriesContext(connection) as queries:
+        sent = notify.send_held_comment_notices.call()
+
+    assert sent == 6
+    assert seed_post.title in mail.outbox[0].subject
+    assert not [q["sql"] for q in queries if '"blog_blogpostpage"."body"' in q["sql"]]
