@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.dispatch import Signal
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -51,6 +52,10 @@ def comments_of_post(post_id):
     return f"{COMMENTS}:{post_id}"
 
 
+#: Sent in the process that replaced content versions, right after it did (``scopes``).
+versions_replaced = Signal()
+
+
 def bump(*scopes):
     """Give each scope a new version: every ETag and cached response built on it is stale.
 
@@ -65,6 +70,7 @@ def bump(*scopes):
 
 def _replace_versions(scopes):
     cache.set_many({VERSION_KEY_PREFIX + scope: uuid.uuid4().hex for scope in scopes}, None)
+    versions_replaced.send(sender=None, scopes=scopes)
 
 
 def current_versions(scopes):

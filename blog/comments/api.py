@@ -37,8 +37,8 @@ from .forms import make_form_token
 from .models import Comment, approved_comment_counts
 from .moderation import ModerationError, moderate
 from .post_lookup import live_post
-from .rules import CommentRefused
-from .submission import CommentInvalid, can_moderate, submit_comment
+from .rules import CommentRefused, PostUnavailable
+from .submission import NO_SUCH_POST, CommentInvalid, can_moderate, submit_comment
 from .threads import public_thread
 from .views import client_ip
 
@@ -256,6 +256,14 @@ def form_errors(form):
     ]
 
 
+def no_such_post():
+    return problem_response(
+        status=422,
+        detail="The comment has errors.",
+        errors=[{"loc": ["body", "page"], "msg": NO_SUCH_POST}],
+    )
+
+
 @router.post(
     "/",
     response={201: CommentCreated, **PROBLEMS},
@@ -270,11 +278,7 @@ def form_errors(form):
 def create_comment(request: HttpRequest, data: CommentIn):
     post = live_post(data.page)
     if post is None:
-        return problem_response(
-            status=422,
-            detail="The comment has errors.",
-            errors=[{"loc": ["body", "page"], "msg": "No published post has this id."}],
-        )
+        return no_such_post()
     form_data = {
         "author_name": data.author_name,
         "author_email": data.author_email,
@@ -295,6 +299,8 @@ def create_comment(request: HttpRequest, data: CommentIn):
         return problem_response(
             status=422, detail="The comment has errors.", errors=form_errors(invalid.form)
         )
+    except PostUnavailable:
+        return no_such_post()
     except CommentRefused as refused:
         response = problem_response(status=refused.status_code, detail=refused.message)
         if refused.retry_after:

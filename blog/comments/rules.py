@@ -44,6 +44,14 @@ class DuplicateComment(CommentRefused):
     code = "duplicate"
 
 
+class PostUnavailable(CommentRefused):
+    """The post was deleted while the comment was on its way (a worker trusts the post it
+    read for up to ``COMMENTS_CONTENT_RECHECK_SECONDS``)."""
+
+    status_code = 404
+    code = "post_unavailable"
+
+
 class FloodLimited(CommentRefused):
     status_code = 429
     code = "too_many_comments"

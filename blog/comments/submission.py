@@ -14,6 +14,7 @@ from .notify import comment_held, comment_published
 from .post_lookup import comment_rules
 from .rules import (
     DuplicateComment,
+    PostUnavailable,
     decide,
     duplicate_message,
     ensure_not_duplicate,
@@ -22,6 +23,8 @@ from .rules import (
     fingerprint,
 )
 from .sanitize import sanitize_comment
+
+NO_SUCH_POST = "No published post has this id."
 
 
 class CommentInvalid(Exception):
@@ -93,6 +96,8 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
     except IntegrityError as error:
         if Comment.objects.filter(fingerprint=comment.fingerprint).exists():
             raise DuplicateComment(duplicate_message()) from error
+        if not type(post).objects.filter(pk=post.pk).exists():
+            raise PostUnavailable(NO_SUCH_POST) from error
         raise
     comment.set_thread_position()  # what the database just stored, for the object in hand
 

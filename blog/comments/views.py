@@ -20,9 +20,9 @@ from .forgery import forgery_protected
 from .forms import CommentForm
 from .models import Comment
 from .post_lookup import live_post
-from .rules import CommentRefused
+from .rules import CommentRefused, PostUnavailable
 from .section import AWAITING_SESSION_KEY
-from .submission import CommentInvalid, submit_comment
+from .submission import NO_SUCH_POST, CommentInvalid, submit_comment
 from .threads import comment_url
 
 REMEMBER_COOKIE = "comment_author"
@@ -53,7 +53,7 @@ def client_ip(request):
 def post_comment(request, post_id):
     post = live_post(post_id)
     if post is None:
-        raise Http404("No published post has this id.")
+        raise Http404(NO_SUCH_POST)
     try:
         comment = submit_comment(
             post,
@@ -64,6 +64,8 @@ def post_comment(request, post_id):
         )
     except CommentInvalid as invalid:
         return render_post_with_form(request, post, invalid.form, status=400)
+    except PostUnavailable as gone:
+        raise Http404(gone.message) from gone
     except CommentRefused as refused:
         form = CommentForm(request.POST, post=post)
         form.is_valid()

@@ -320,6 +320,9 @@ COMMENTS_IP_RETENTION_DAYS = 30
 # Moderators hear of held comments from a sweep the task worker runs this many seconds
 # after the first comment it covers: a burst of held comments is one task, not hundreds.
 COMMENTS_HELD_NOTICE_DELAY = 10
+# A web worker trusts the post and the comment rules it has read for this long before
+# asking the cache whether they changed (changes made in the same worker apply at once).
+COMMENTS_CONTENT_RECHECK_SECONDS = 1
 # Benchmarks post thousands of comments from one address; they switch the flood and
 # timing rules off with COMMENTS_RATE_LIMITS=off. Never do that on a public site.
 COMMENTS_RATE_LIMITS_ENABLED = env_bool("COMMENTS_RATE_LIMITS", True)
