@@ -1,27 +1,15 @@
 """Configuration a newcomer and an operator rely on."""
 
-import os
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 from django.db import connection
 
 import pytest
 
+from tests.management import run_manage
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_manage(*args, **env):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite-specific pragmas")
