@@ -33,9 +33,12 @@ MODERATE_PERMISSION = ("comments", "moderate_comment")
 # clock runs a little ahead.
 _queued_sweep_runs_at = None
 CLOCK_MARGIN = datetime.timedelta(seconds=1)
+# A sweep claims comments a batch at a time: a claim is a write transaction, and on
+# SQLite the web workers storing comments wait while one is open.
+CLAIM_BATCH_SIZE = 100
 
 
-def comment_held(comment_id):
+def comment_held():
     """Queue a sweep of held comments, unless one this process queued will still run.
 
     A burst of held comments (a spam wave, a busy thread) costs one task per process
@@ -112,11 +115,6 @@ def send_held_comment_notices():
         if len(claimed) < CLAIM_BATCH_SIZE:
             break
     return sent
-
-
-# Claimed a batch at a time: a claim is a write transaction, and on SQLite the web
-# workers storing comments wait while one is open.
-CLAIM_BATCH_SIZE = 100
 
 
 def claim_unannounced_held_comments():

@@ -15,7 +15,7 @@ front (``SHARED_CACHE_SECONDS``): a comment sent in that second is judged as if 
 come a second earlier.
 """
 
-import time
+from time import monotonic
 
 from django.apps import apps
 from django.conf import settings
@@ -26,12 +26,12 @@ from .models import CommentSettings
 
 MAX_ENTRIES = 512
 _read_under_version = {}
-_checked_version = None  # (version, time.monotonic() when it was read)
+_checked_version = None  # (version, monotonic() when it was read)
 
 
 def pages_version():
     global _checked_version
-    now = time.monotonic()
+    now = monotonic()
     if (
         _checked_version is None
         or now - _checked_version[1] >= settings.COMMENTS_CONTENT_RECHECK_SECONDS

@@ -104,5 +104,5 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
     if comment.status == Comment.Status.APPROVED:
         transaction.on_commit(lambda: comment_published(comment.pk))
     elif comment.status == Comment.Status.PENDING and rules.notify_moderators:
-        transaction.on_commit(lambda: comment_held(comment.pk))
+        transaction.on_commit(comment_held)
     return comment
