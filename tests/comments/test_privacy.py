@@ -111,6 +111,46 @@ def test_export_to_a_file_keeps_the_data_off_the_terminal(ada_thread, tmp_path):
     assert os.stat(target).st_mode & 0o777 == 0o600
 
 
+def test_export_refuses_an_existing_file_and_leaves_it_as_it_was(ada_thread, tmp_path):
+    shared = tmp_path / "shared.json"
+    shared.write_text("someone else's notes\n")
+    shared.chmod(0o644)
+
+    with pytest.raises(CommandError, match="already exists.*Nothing was written"):
+        run("comments_personal_data", "export", ADA, "--output", str(shared))
+
+    assert shared.read_text() == "someone else's notes\n"
+    assert os.stat(shared).st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("target_exists", [True, False], ids=["to a file", "dangling"])
+def test_export_refuses_a_symbolic_link_wherever_it_points(ada_thread, tmp_path, target_exists):
+    target = tmp_path / "elsewhere" / "public.json"
+    target.parent.mkdir()
+    if target_exists:
+        target.write_text("")
+        target.chmod(0o644)
+    link = tmp_path / "export.json"
+    link.symlink_to(target)
+
+    with pytest.raises(CommandError, match="is a symbolic link.*Nothing was written"):
+        run("comments_personal_data", "export", ADA, "--output", str(link))
+
+    assert os.path.islink(link)
+    if target_exists:
+        assert target.read_text() == ""
+        assert os.stat(target).st_mode & 0o777 == 0o644
+    else:
+        assert not target.exists()
+
+
+def test_export_into_a_missing_folder_says_so_and_writes_nothing(ada_thread, tmp_path):
+    with pytest.raises(CommandError, match="Cannot create .*No such file or directory"):
+        run("comments_personal_data", "export", ADA, "--output", str(tmp_path / "no" / "a.json"))
+
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_export_of_an_unknown_email_answers_with_no_comments(seed_post):
     stdout, stderr = run("comments_personal_data", "export", "nobody@example.com")
 

@@ -14,6 +14,34 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from blog.comments.privacy import comments_stored_for, erase_personal_data, export_personal_data
 
+#: Created, never opened: an existing file keeps its own mode (perhaps world-readable)
+#: when written over, and a symbolic link would send the data wherever it points.
+NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+
+
+def write_new_private_file(path, text):
+    """Personal data goes to a file that did not exist and that only its owner can read;
+    a path that exists (a file, a directory or a symbolic link, even a dangling one) is
+    refused before anything is written, and a failed write leaves no partial file."""
+    try:
+        descriptor = os.open(path, NEW_FILE_FLAGS, 0o600)
+    except FileExistsError:
+        what = "is a symbolic link" if os.path.islink(path) else "already exists"
+        raise CommandError(
+            f"{path} {what}: the export is only written to a new file, which only you can "
+            "read. Name a file that does not exist yet. Nothing was written."
+        ) from None
+    except OSError as error:
+        raise CommandError(
+            f"Cannot create {path}: {error.strerror}. Nothing was written."
+        ) from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(text)
+    except BaseException:
+        os.unlink(path)
+        raise
+
 
 class Command(BaseCommand):
     help = "Export (access request) or anonymize (erasure request) the comments of one email."
@@ -58,10 +86,7 @@ class Command(BaseCommand):
         if output is None:
             self.stdout.write(text)
             return
-        # Personal data: the file is created readable by its owner only.
-        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            file.write(text + "\n")
+        write_new_private_file(output, text + "\n")
         self.stdout.write(f"Wrote {count} comment{'s' if count != 1 else ''} to {output}.")
 
     def erase(self, email, interactive):
