@@ -7,6 +7,7 @@ a one-click unsubscribe link (and the List-Unsubscribe headers mail clients use)
 """
 
 import datetime
+import html
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -82,7 +83,12 @@ def moderator_emails():
 
 
 def plain_text(comment):
-    return strip_tags(comment.body_html.replace("</p>", "\n\n").replace("<br>", "\n")).strip()
+    """The comment as its page shows it, for a text/plain part: tags go first, then the
+    entities the sanitizer wrote for what the reader typed (``&lt;style&gt;`` becomes
+    ``<style>`` again, as text nobody's mail client will run). Unescaping once, after the
+    tags are gone, cannot turn the reader's text into markup; HTML keeps ``body_html``."""
+    text = strip_tags(comment.body_html.replace("</p>", "\n\n").replace("<br>", "\n"))
+    return html.unescape(text).strip()
 
 
 def admin_url(comment):

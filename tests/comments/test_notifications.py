@@ -91,6 +91,37 @@ def test_a_held_comment_emails_every_moderator_a_link_to_review_it(seed_post, mo
     assert f"http://testserver{inspect_path}" in message.body
 
 
+#: What a reader may type about markup, and what their comment shows as text.
+TYPED_MARKUP = 'Drop the <style> tag & "quotes" aren\'t &amp; <b>bold</b> stays.'
+SHOWN_AS_TEXT = 'Drop the <style> tag & "quotes" aren\'t & bold stays.'
+
+
+def test_a_held_comment_email_shows_its_text_as_the_page_does_not_as_entities(
+    seed_post, moderators, publish
+):
+    comment = held_comment(seed_post, publish, body=TYPED_MARKUP)
+
+    message = mail_to("mod@example.com")[0]
+    assert SHOWN_AS_TEXT in message.body
+    assert "&lt;" not in message.body and "&amp;" not in message.body
+    assert message.content_subtype == "plain"
+    assert getattr(message, "alternatives", []) == []
+    # The HTML that pages and the API show keeps the reader's markup inert.
+    assert "&lt;style&gt;" in comment.body_html and "<style>" not in comment.body_html
+
+
+def test_a_reply_notice_shows_the_replys_text_as_the_page_does(seed_post, ada_comment, publish):
+    make_comment(seed_post, author_email="grace@example.com")
+
+    reply = reply_to(ada_comment, publish, "grace@example.com", body=TYPED_MARKUP)
+
+    [notice] = mail_to(ADA)
+    assert SHOWN_AS_TEXT in notice.body
+    assert "&lt;" not in notice.body and "&amp;" not in notice.body
+    assert notice.content_subtype == "plain"
+    assert "&lt;style&gt;" in reply.body_html and "<style>" not in reply.body_html
+
+
 def test_no_moderator_email_when_the_setting_is_off(seed_post, moderators, publish):
     rules = CommentSettings.load()
     rules.notify_moderators = False
