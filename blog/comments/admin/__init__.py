@@ -1,0 +1,28 @@
+"""
+The moderators' side of the comment service, built from Wagtail's own admin parts.
+
+One permission, "Can moderate comments", opens all of it: the Comments menu item (with a
+badge counting pending comments), the dashboard panel, the listing (filters, search,
+bulk actions), the inspect view (text as submitted and as published, the thread around
+the comment, its audit trail, a reply form) and the history view. Every decision goes
+through ``blog.comments.moderation.moderate``, which records it as a Wagtail log entry.
+
+One module per role: ``permissions`` (the policy and the 403s), ``decisions`` (labels,
+which decisions fit a status, admin URLs), ``filters``, ``columns``, ``views``,
+``viewset``, ``menu``, ``bulk_actions``, ``panels`` (dashboard) and ``log`` (audit-trail
+formatters). ``blog/comments/wagtail_hooks.py`` registers them with Wagtail.
+"""
+
+from .bulk_actions import COMMENT_BULK_ACTIONS
+from .log import register_moderation_log_actions
+from .panels import PendingCommentsPanel
+from .permissions import moderation_policy
+from .viewset import CommentViewSet
+
+__all__ = [
+    "COMMENT_BULK_ACTIONS",
+    "CommentViewSet",
+    "PendingCommentsPanel",
+    "moderation_policy",
+    "register_moderation_log_actions",
+]

@@ -1,0 +1,141 @@
+"""Decisions on the comments ticked in the listing, through ``moderate``."""
+
+from django import forms
+from django.shortcuts import get_list_or_404, redirect
+from django.utils.functional import classproperty
+from django.utils.translation import ngettext
+
+from wagtail.admin import messages
+from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
+
+from ..models import Comment
+from ..moderation import ModerationError, moderate
+from .decisions import ACTION_BUTTON_LABELS, ACTION_PAST_TENSE, comment_url, excerpt
+from .filters import CommentFilterSet, search_comments
+from .permissions import forbidden, moderation_policy
+
+
+class BulkModerationForm(forms.Form):
+    reason = forms.CharField(
+        label="Note for the audit trail",
+        required=False,
+        max_length=255,
+        help_text="Optional. Shown in each comment's history.",
+    )
+
+
+class CommentBulkAction(SnippetBulkAction):
+    moderation_action = None
+    template_name = "blog/comments/admin/confirm_bulk_action.html"
+    form_class = BulkModerationForm
+
+    @classproperty
+    def models(cls):
+        return [Comment]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.action_type = cls.moderation_action
+        cls.display_name = ACTION_BUTTON_LABELS[cls.moderation_action]
+        cls.aria_label = f"{cls.display_name}: the selected comments"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not moderation_policy.user_has_permission(request.user, "moderate"):
+            return forbidden(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    @classmethod
+    def get_queryset(cls, model, object_ids):
+        ids = [int(value) for value in object_ids if str(value).isdigit()]
+        return get_list_or_404(
+            model.objects.select_related("post").order_by("-created_at"), pk__in=ids
+        )
+
+    def get_all_objects_in_listing_query(self, parent_id):
+        """ "Select all in listing" sends the listing's filters and search along; act on
+        exactly what the moderator was looking at, not on every comment."""
+        listing = CommentFilterSet(
+            self.request.GET, queryset=Comment.objects.all(), request=self.request
+        )
+        if not listing.is_valid():
+            return Comment.objects.none().values_list("pk", flat=True)
+        matching = search_comments(listing.qs, self.request.GET.get("q", ""))
+        return matching.values_list("pk", flat=True)
+
+    def object_context(self, comment):
+        return {
+            "item": comment,
+            "excerpt": excerpt(comment),
+            "inspect_url": comment_url("inspect", comment),
+        }
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["action_label"] = ACTION_BUTTON_LABELS[self.moderation_action]
+        context["is_serious"] = self.moderation_action == "delete"
+        return context
+
+    def get_execution_context(self):
+        return {
+            **super().get_execution_context(),
+            "user": self.request.user,
+            "reason": self.cleaned_form.cleaned_data.get("reason", ""),
+        }
+
+    @classmethod
+    def execute_action(cls, objects, user=None, reason="", **kwargs):
+        changed = moderate(objects, cls.moderation_action, user, reason=reason)
+        return len(changed), 0
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ModerationError as error:
+            messages.error(self.request, str(error))
+            return redirect(self.next_url)
+
+    def get_success_message(self, num_parent_objects, num_child_objects):
+        done = ngettext(
+            "%(action)s %(count)d comment.", "%(action)s %(count)d comments.", num_parent_objects
+        ) % {"action": ACTION_PAST_TENSE[self.moderation_action], "count": num_parent_objects}
+        unchanged = len(self.actionable_objects) - num_parent_objects
+        if unchanged:
+            done += " " + ngettext(
+                "%(count)d was left as it was.", "%(count)d were left as they were.", unchanged
+            ) % {"count": unchanged}
+        return done
+
+
+class ApproveCommentsBulkAction(CommentBulkAction):
+    moderation_action = "approve"
+    action_priority = 10
+
+
+class SpamCommentsBulkAction(CommentBulkAction):
+    moderation_action = "spam"
+    action_priority = 20
+
+
+class TrashCommentsBulkAction(CommentBulkAction):
+    moderation_action = "trash"
+    action_priority = 30
+
+
+class RestoreCommentsBulkAction(CommentBulkAction):
+    moderation_action = "restore"
+    action_priority = 40
+
+
+class DeleteCommentsBulkAction(CommentBulkAction):
+    moderation_action = "delete"
+    action_priority = 50
+    classes = {"serious"}
+
+
+COMMENT_BULK_ACTIONS = [
+    ApproveCommentsBulkAction,
+    SpamCommentsBulkAction,
+    TrashCommentsBulkAction,
+    RestoreCommentsBulkAction,
+    DeleteCommentsBulkAction,
+]

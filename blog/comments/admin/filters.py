@@ -1,0 +1,62 @@
+"""What the comment listing can be narrowed to: status, post, date received, reason, and
+a substring search over author, email, text and IP address."""
+
+from django import forms
+from django.db.models import Q
+
+from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
+
+import django_filters
+
+from blog.models import BlogPostPage
+
+from ..models import Comment
+
+Status = Comment.Status
+
+
+def search_comments(queryset, query):
+    """Comments whose author name, email, text or IP address contains ``query``.
+
+    Moderators search for fragments (an email domain, part of an IP address, a phrase a
+    spammer repeats), so this matches substrings in the database. Comments are kept out
+    of the search index on purpose: it would hold every reader's email, and indexing on
+    each new comment would cost every reader's POST a write to it.
+    """
+    query = (query or "").strip()
+    if not query:
+        return queryset
+    return queryset.filter(
+        Q(author_name__icontains=query)
+        | Q(author_email__icontains=query)
+        | Q(body__icontains=query)
+        | Q(ip_address__icontains=query)
+    )
+
+
+def posts_with_comments(request):
+    return BlogPostPage.objects.filter(comments__isnull=False).distinct().order_by("title")
+
+
+class CommentFilterSet(WagtailFilterSet):
+    status = django_filters.ChoiceFilter(
+        label="Status",
+        choices=Status.choices,
+        empty_label="All",
+        widget=forms.RadioSelect,
+    )
+    post = django_filters.ModelChoiceFilter(
+        label="Post", queryset=posts_with_comments, empty_label="All posts"
+    )
+    created_at = django_filters.DateFromToRangeFilter(
+        label="Received", widget=DateRangePickerWidget
+    )
+    reason = django_filters.CharFilter(
+        label="Reason contains",
+        lookup_expr="icontains",
+        help_text="Part of the reason the rules gave, e.g. “link” or “blocked word”.",
+    )
+
+    class Meta:
+        model = Comment
+        fields = ["status", "post", "created_at", "reason"]

@@ -1,0 +1,38 @@
+"""How moderation decisions read in the audit trail (a comment's history, site history)."""
+
+from wagtail.log_actions import LogFormatter
+
+from ..moderation import LOG_ACTION
+from .decisions import ACTION_BUTTON_LABELS, ACTION_PAST_TENSE, status_label
+
+
+class ModerationLogFormatter(LogFormatter):
+    """ "Approved (was pending)", with the moderator's note when there is one."""
+
+    action = None
+
+    @property
+    def label(self):
+        return f"Comment: {ACTION_BUTTON_LABELS[self.action].lower()}"
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        before = status_label(data.get("from")).lower()
+        verb = ACTION_PAST_TENSE[self.action]
+        if self.action == "restore":
+            verb = f"Restored as {status_label(data.get('to')).lower()}"
+        message = f"{verb} (was {before})"
+        if data.get("reason"):
+            message += f": {data['reason']}"
+        return message
+
+    def format_comment(self, log_entry):
+        return (log_entry.data or {}).get("reason", "")
+
+
+def register_moderation_log_actions(actions):
+    for action, log_action in LOG_ACTION.items():
+        formatter = type(
+            f"{action.title()}CommentLogFormatter", (ModerationLogFormatter,), {"action": action}
+        )
+        actions.register_action(log_action)(formatter)

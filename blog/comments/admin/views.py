@@ -1,0 +1,297 @@
+"""The comment listing, the inspect view (with the thread and the reply form), one
+decision on one comment, replies, and the history view."""
+
+from django import forms
+from django.contrib.admin.utils import quote
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.functional import cached_property
+
+from wagtail.admin import messages
+from wagtail.admin.ui.tables import (
+    BulkActionsCheckboxColumn,
+    Column,
+    DateColumn,
+    StatusTagColumn,
+    TitleColumn,
+)
+from wagtail.admin.views.generic.base import BaseOperationView
+from wagtail.admin.widgets.button import Button, HeaderButton
+from wagtail.log_actions import registry as log_registry
+from wagtail.snippets.views.snippets import HistoryView, IndexView, InspectView
+
+from ..models import Comment
+from ..moderation import ModerationError, moderate
+from ..rules import CommentRefused
+from ..submission import CommentInvalid, submit_comment
+from .columns import AuthorColumn
+from .decisions import (
+    ACTION_PAST_TENSE,
+    available_actions,
+    comment_url,
+    excerpt,
+    moderate_url,
+    status_label,
+)
+from .filters import search_comments
+from .permissions import ModeratorRequiredMixin, moderation_policy
+
+Status = Comment.Status
+
+
+class CommentIndexView(IndexView):
+    """Pending comments first (they are the work), then newest first."""
+
+    # Wagtail offers search only for models in the search index; comments are searched
+    # in the table itself (``search_comments``).
+    is_searchable = True
+
+    def get_base_queryset(self):
+        return (
+            super()
+            .get_base_queryset()
+            .select_related("post")
+            .annotate(
+                awaiting_decision=Case(
+                    When(status=Status.PENDING, then=Value(0)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                )
+            )
+        )
+
+    def search_queryset(self, queryset):
+        if not self.is_searching:
+            return queryset
+        return search_comments(queryset, self.search_query)
+
+    def order_queryset(self, queryset):
+        # A stable last key, so pages never repeat or skip comments received together.
+        queryset = super().order_queryset(queryset)
+        return queryset.order_by(*queryset.query.order_by, "-pk")
+
+    @cached_property
+    def columns(self):
+        title_column_class = self._get_title_column_class(TitleColumn)
+        return [
+            BulkActionsCheckboxColumn("bulk_actions", obj_type="snippet"),
+            title_column_class(
+                "excerpt",
+                label="Comment",
+                accessor=excerpt,
+                get_url=self.get_inspect_url,
+                get_title_id=lambda comment: f"snippet_{quote(comment.pk)}_title",
+            ),
+            AuthorColumn("author_name", label="Author", sort_key="author_name"),
+            Column("post", label="Post", accessor="post.title", sort_key="post__title"),
+            StatusTagColumn(
+                "status",
+                label="Status",
+                accessor="get_status_display",
+                primary=lambda comment: comment.status == Status.PENDING,
+                sort_key="status",
+            ),
+            Column("reason", label="Reason"),
+            DateColumn("created_at", label="Received", sort_key="created_at"),
+        ]
+
+    def get_list_more_buttons(self, instance):
+        buttons = super().get_list_more_buttons(instance)
+        if not moderation_policy.user_has_permission(self.request.user, "moderate"):
+            return buttons
+        for priority, action in enumerate(available_actions(instance), start=40):
+            buttons.append(
+                Button(
+                    action["label"],
+                    icon_name=action["icon"],
+                    priority=priority,
+                    attrs={
+                        # Wagtail's own "post this URL with the CSRF token" controller.
+                        "data-controller": "w-action",
+                        "data-action": "w-action#post",
+                        "data-w-action-url-value": moderate_url(instance, action["name"]),
+                    },
+                )
+            )
+        return buttons
+
+
+def thread_around(comment):
+    """The comment's ancestors, the comment and every reply below it, in thread order."""
+    ancestor_ids = [int(segment) for segment in comment.thread_path.split("/")[:-1] if segment]
+    around = Q(pk=comment.pk) | Q(pk__in=ancestor_ids)
+    if comment.thread_path:
+        around |= Q(post_id=comment.post_id, thread_path__startswith=f"{comment.thread_path}/")
+    return list(
+        Comment.objects.filter(around)
+        .only("id", "depth", "thread_path", "author_name", "body", "status", "created_at")
+        .order_by("thread_path")
+    )
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Your reply",
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Please write a reply."},
+        help_text="Published at once under your name, marked as a reply from the team.",
+    )
+
+
+class CommentInspectView(InspectView):
+    def get_object(self, queryset=None):
+        return get_object_or_404(
+            Comment.objects.select_related("post", "moderated_by", "user"), pk=self.pk
+        )
+
+    def get_page_subtitle(self):
+        return str(self.object)
+
+    def get_fields_context(self):
+        """The template lays the comment out itself (raw and sanitized text side by side),
+        so Wagtail's generic field list is not built."""
+        return []
+
+    @cached_property
+    def header_buttons(self):
+        return [
+            HeaderButton(
+                "History",
+                url=comment_url("history", self.object),
+                icon_name="history",
+            )
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        comment = self.object
+        can_act = moderation_policy.user_has_permission(self.request.user, "moderate")
+        context.update(
+            {
+                "comment": comment,
+                "actions": [
+                    {**action, "url": moderate_url(comment, action["name"])}
+                    for action in available_actions(comment)
+                ]
+                if can_act
+                else [],
+                "thread": thread_around(comment),
+                "history": log_registry.get_logs_for_instance(comment)
+                .select_related("user")
+                .order_by("-timestamp", "-pk")[:20],
+                "history_url": comment_url("history", comment),
+                "reply_form": kwargs.get("reply_form") or ReplyForm(),
+                "reply_url": comment_url("reply", comment),
+                "can_reply": can_act and comment.status == Status.APPROVED,
+                "post_admin_url": reverse("wagtailadmin_pages:edit", args=[comment.post_id]),
+            }
+        )
+        return context
+
+
+class ReplyToCommentView(ModeratorRequiredMixin, CommentInspectView):
+    """A moderator's reply goes through ``submit_comment`` like any other comment; a user
+    with the moderate permission gets it published at once and marked as staff."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = ReplyForm(request.POST)
+        if form.is_valid():
+            user = request.user
+            data = {
+                "author_name": user.get_full_name().strip() or user.get_username(),
+                "author_email": user.email,
+                "body": form.cleaned_data["body"],
+                "parent": self.object.pk,
+            }
+            try:
+                reply = submit_comment(self.object.post, data, user=user)
+            except CommentInvalid as invalid:
+                copy_submission_errors(invalid.form, form)
+            except CommentRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                messages.success(request, "Your reply is published.")
+                return redirect(comment_url("inspect", reply))
+        messages.error(request, "Your reply could not be published; see the errors below.")
+        return self.render_to_response(self.get_context_data(reply_form=form))
+
+
+def copy_submission_errors(submitted, reply_form):
+    """Put the comment form's errors on the reply form, in words for a moderator."""
+    for field, errors in submitted.errors.items():
+        for error in errors:
+            if field == "body":
+                reply_form.add_error("body", error)
+            elif field == "author_email":
+                reply_form.add_error(
+                    None,
+                    "Your account needs a valid email address before you can reply "
+                    "(replies are stored with their author's email). Add one under Account.",
+                )
+            else:
+                reply_form.add_error(None, error)
+
+
+class ModerateCommentView(ModeratorRequiredMixin, BaseOperationView):
+    """One decision on one comment, from a button that POSTs (inspect view, listing row,
+    dashboard panel). Goes back where the button was, or to the inspect view."""
+
+    model = Comment
+    http_method_names = ["post"]
+    index_url_name = None
+    inspect_url_name = None
+
+    def post(self, request, *args, **kwargs):
+        action = kwargs["action"]
+        comment = self.object
+        reason = request.POST.get("reason", "").strip()[:255]
+        try:
+            changed = moderate([comment.pk], action, request.user, reason=reason)
+        except ModerationError as error:
+            messages.error(request, str(error))
+            return redirect(self.next_url or self.get_inspect_url())
+        if changed:
+            messages.success(
+                request, f"{ACTION_PAST_TENSE[action]} the comment by {comment.author_name}."
+            )
+        else:
+            messages.warning(
+                request,
+                f"Nothing changed: the comment by {comment.author_name} is already "
+                f"{status_label(comment.status).lower()}.",
+            )
+        return redirect(self.get_success_url(deleted=action == "delete" and bool(changed)))
+
+    def get_inspect_url(self):
+        return reverse(self.inspect_url_name, args=[self.object.pk])
+
+    def get_success_url(self, deleted=False):
+        if deleted:
+            # The inspect view of a deleted comment is a 404; go back to the listing.
+            if self.next_url and self.get_inspect_url() not in self.next_url:
+                return self.next_url
+            return reverse(self.index_url_name)
+        return self.next_url or self.get_inspect_url()
+
+
+class CommentHistoryView(HistoryView):
+    any_permission_required = ["view"]
+
+    @cached_property
+    def header_buttons(self):
+        return [
+            HeaderButton(
+                "Inspect",
+                url=comment_url("inspect", self.object),
+                icon_name="info-circle",
+            )
+        ]
+
+    def get_breadcrumbs_items(self):
+        items = super().get_breadcrumbs_items()
+        inspect_url = comment_url("inspect", self.object)
+        return [*items[:-1], {"url": inspect_url, "label": str(self.object)}, items[-1]]
