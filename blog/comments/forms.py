@@ -15,6 +15,7 @@ from django.core import signing
 from django.core.validators import URLValidator
 
 from .models import Comment
+from .sanitize import strip_bidi_controls
 
 FORM_TOKEN_SALT = "blog.comments.form-token"  # noqa: S105 (a salt, not a secret)
 HONEYPOT_FIELD = "homepage"
@@ -59,13 +60,22 @@ def bot_reason_for_token(token, post):
     return None
 
 
+class WebsiteField(forms.URLField):
+    """http and https only, as the one validator (a second would print its message twice);
+    bidirectional controls are dropped before the address is checked and stored."""
+
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+    def to_python(self, value):
+        return super().to_python(strip_bidi_controls(value) if isinstance(value, str) else value)
+
+
 class CommentForm(forms.ModelForm):
-    author_url = forms.URLField(
+    author_url = WebsiteField(
         label="Website",
         required=False,
         max_length=500,
         assume_scheme="https",
-        validators=[URLValidator(schemes=["http", "https"])],
         error_messages={"invalid": "Enter a web address starting with http:// or https://."},
     )
     parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -128,13 +138,16 @@ class CommentForm(forms.ModelForm):
         return cleaned_data
 
     def clean_author_name(self):
-        return " ".join(self.cleaned_data["author_name"].split())
+        name = " ".join(strip_bidi_controls(self.cleaned_data["author_name"]).split())
+        if not name:
+            raise forms.ValidationError("Please enter your name.", code="required")
+        return name
 
     def clean_author_email(self):
         return self.cleaned_data["author_email"].strip()
 
     def clean_body(self):
-        body = self.cleaned_data["body"].replace("\x00", "")
+        body = strip_bidi_controls(self.cleaned_data["body"].replace("\x00", ""))
         if not body.strip():
             raise forms.ValidationError("Please write a comment.", code="required")
         limit = settings.COMMENTS_MAX_LENGTH

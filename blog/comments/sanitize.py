@@ -6,10 +6,16 @@ Readers may use a few tags; everything else is escaped (so a reader who writes a
 link is http, https or mailto and carries rel="nofollow ugc noopener". Plain text with
 blank lines becomes paragraphs. The output is always bleach's own serialisation of a
 parsed tree, never reader text pasted into markup.
+
+Bidirectional controls are taken out of everything a reader submits: an unmatched
+RIGHT-TO-LEFT OVERRIDE in a name or a link's text reverses what follows it on the page
+("txt.exe" shown for "exe.txt"), which is how a reader could make their words pass for
+someone else's or a link look like another.
 """
 
 import re
 from functools import partial
+from html import unescape
 
 import bleach
 from bleach.linkifier import LinkifyFilter
@@ -25,6 +31,21 @@ BLOCK_TAG_START = re.compile(r"^\s*<(p|pre|blockquote|ul|ol)[\s>]", re.IGNORECAS
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 HREF = (None, "href")
 REL = (None, "rel")
+
+# Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) and the invisible
+# direction marks (LRM, RLM, ARABIC LETTER MARK).
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+BIDI_CONTROL = re.compile(f"[{BIDI_CONTROLS}]")
+CHARACTER_REFERENCE = re.compile(r"&(?:#[xX][0-9a-fA-F]+|#[0-9]+|[a-zA-Z][a-zA-Z0-9]*);?")
+
+
+def strip_bidi_controls(text):
+    """``text`` without the characters that reorder or redirect the text around them."""
+    return BIDI_CONTROL.sub("", text)
+
+
+def _drop_bidi_reference(match):
+    return "" if BIDI_CONTROL.fullmatch(unescape(match.group())) else match.group()
 
 
 def _set_link_attributes(attrs, new=False):
@@ -61,7 +82,10 @@ def _paragraphs(text):
 def sanitize_comment(text):
     """The HTML stored in ``Comment.body_html`` for what a reader submitted."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    return _cleaner.clean(_paragraphs(text))
+    cleaned = _cleaner.clean(_paragraphs(strip_bidi_controls(text)))
+    # bleach keeps character references as written (and writes "&amp;#x202E;" back as
+    # "&#x202E;"), so the controls can come back as references the browser decodes.
+    return CHARACTER_REFERENCE.sub(_drop_bidi_reference, strip_bidi_controls(cleaned))
 
 
 def count_links(html):

@@ -8,6 +8,11 @@ from .rules import closed_reason
 from .threads import render_thread
 
 AWAITING_SESSION_KEY = "comments_awaiting_moderation"
+AWAITING_KEPT = 20
+# Spam is shown to its author as held: a person whose browser filled the form in faster
+# than the timing rule allows is told what any held comment's author is, and a bot learns
+# nothing from the difference. Nobody else sees either.
+AWAITING_STATUSES = (Comment.Status.PENDING, Comment.Status.SPAM)
 
 
 def _positive_int(value, default=None):
@@ -16,6 +21,13 @@ def _positive_int(value, default=None):
     except (TypeError, ValueError):
         return default
     return number if number > 0 else default
+
+
+def show_awaiting_to_author(request, comment):
+    """Remember in the author's session a comment that is not public, so the post shows
+    it to them alone, marked as awaiting moderation."""
+    awaiting = request.session.get(AWAITING_SESSION_KEY, [])
+    request.session[AWAITING_SESSION_KEY] = [*awaiting[-(AWAITING_KEPT - 1) :], comment.pk]
 
 
 def comment_section(request, post, form=None):
@@ -34,7 +46,9 @@ def comment_section(request, post, form=None):
     )
     if awaiting_ids:
         context["awaiting_comments"] = list(
-            Comment.objects.pending().filter(post_id=post.pk, pk__in=awaiting_ids).order_by("pk")
+            Comment.objects.filter(
+                status__in=AWAITING_STATUSES, post_id=post.pk, pk__in=awaiting_ids
+            ).order_by("pk")
         )
     if context["comments_closed_reason"]:
         return context

@@ -21,7 +21,7 @@ from .forms import CommentForm
 from .models import Comment
 from .post_lookup import live_post
 from .rules import CommentRefused, PostUnavailable
-from .section import AWAITING_SESSION_KEY
+from .section import show_awaiting_to_author
 from .submission import NO_SUCH_POST, CommentInvalid, submit_comment
 from .threads import comment_url
 
@@ -75,13 +75,9 @@ def post_comment(request, post_id):
             response["Retry-After"] = str(refused.retry_after)
         return response
 
-    if comment.status == Comment.Status.PENDING:
-        awaiting = request.session.get(AWAITING_SESSION_KEY, [])
-        request.session[AWAITING_SESSION_KEY] = [*awaiting[-19:], comment.pk]
-    if comment.status == Comment.Status.SPAM:
-        response = redirect(f"{post.url}#respond")
-    else:
-        response = redirect(comment_url(post, comment))
+    if comment.status != Comment.Status.APPROVED:
+        show_awaiting_to_author(request, comment)
+    response = redirect(comment_url(post, comment))
     response.status_code = 303
     remember_author(response, request.POST, comment)
     # A shared cache in front keeps pages for a second; the author's next few page views

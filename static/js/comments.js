@@ -2,7 +2,8 @@
  * Progressive enhancement for the comment form. Without this script, reply links load
  * the page with ?replytocom=ID and the form works as it is. With it, the form moves
  * under the comment being answered, and a reader who opted in gets name, email and
- * website filled in from the cookie the server set.
+ * website filled in from the cookie the server set. After a refused post, focus goes to
+ * the error summary (in browsers that ignore its autofocus) and its links focus a field.
  */
 (function () {
     "use strict";
@@ -13,9 +14,8 @@
     }
     var form = respond.querySelector("form");
     var parentInput = form.querySelector("input[name='parent']");
-    var title = document.getElementById("reply-title");
+    var titleText = document.getElementById("reply-title-text");
     var cancel = document.getElementById("cancel-reply");
-    var titleText = title.firstChild;
     var home = document.createComment("comment form home");
     respond.parentNode.insertBefore(home, respond);
 
@@ -27,7 +27,11 @@
         }
         article.insertAdjacentElement("afterend", respond);
         parentInput.value = link.dataset.replyTo;
-        titleText.nodeValue = "Reply to " + link.dataset.replyName + " ";
+        // The name is the reader's: isolated, so its direction cannot reorder the title.
+        var name = document.createElement("bdi");
+        name.textContent = link.dataset.replyName;
+        titleText.textContent = "Reply to ";
+        titleText.appendChild(name);
         cancel.hidden = false;
         form.querySelector("textarea").focus();
         return true;
@@ -37,7 +41,7 @@
         event.preventDefault();
         home.parentNode.insertBefore(respond, home.nextSibling);
         parentInput.value = "";
-        titleText.nodeValue = "Leave a Reply ";
+        titleText.textContent = "Leave a Reply";
         cancel.hidden = true;
     }
 
@@ -48,6 +52,25 @@
         }
     });
     cancel.addEventListener("click", cancelReply);
+
+    var summary = form.querySelector("[data-error-summary]");
+    if (summary) {
+        if (document.activeElement !== summary) {
+            summary.focus();
+        }
+        summary.addEventListener("click", function (event) {
+            var link = event.target.closest("a[href^='#']");
+            var field = link && document.getElementById(link.hash.slice(1));
+            if (!field) {
+                return;
+            }
+            event.preventDefault();
+            // The label above the field comes into view with it, as GOV.UK's summary does.
+            var label = form.querySelector("label[for='" + field.id + "']");
+            (label || field).scrollIntoView();
+            field.focus({preventScroll: true});
+        });
+    }
 
     var cookie = document.cookie.split("; ").filter(function (part) {
         return part.indexOf("comment_author=") === 0;

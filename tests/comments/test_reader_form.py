@@ -1,5 +1,6 @@
 """The form under each post, as a reader uses it without JavaScript."""
 
+import re
 import time
 from unittest import mock
 from urllib.parse import parse_qs
@@ -263,3 +264,154 @@ def test_a_form_opened_too_long_ago_asks_again_and_keeps_the_text(seed_post, cli
     again = post_comment(client, seed_post, token=fresh_token, body="Written over lunch.")
     assert again.status_code == 303
     assert Comment.objects.get().body == "Written over lunch."
+
+
+# What readers meet around the form: names isolated, errors in view, honest notices
+# (issue 11 item 7, issue 12 items 3-6).
+
+
+def test_names_are_isolated_where_they_are_shown(seed_post, client):
+    """A name can still hold right-to-left text: <bdi> keeps it from reordering the date,
+    the badge or "Reply to" around it."""
+    make_comment(seed_post, author_name="שרה", author_url="https://sarah.example.org")
+    make_comment(seed_post, author_name="Grace")
+
+    html = page_html(client, seed_post.url)
+
+    authors = html.select("#comments .comment__author")
+    assert [author.select_one("bdi").get_text() for author in authors] == ["שרה", "Grace"]
+    assert html.select_one("#comments .comment__author a > bdi").get_text() == "שרה"
+    for hidden in html.select("#comments .comment__reply .visually-hidden"):
+        assert hidden.select_one("bdi") is not None
+    replied = make_comment(seed_post, author_name="שרה")
+    replying = page_html(client, f"{seed_post.url}?replytocom={replied.pk}")
+    assert replying.select_one("#reply-title bdi").get_text() == "שרה"
+
+
+def test_a_spoofed_comment_is_shown_without_bidi_controls(seed_post, client):
+    make_comment(seed_post, author_email="known@example.com")
+    ip = next_ip()
+    client.post(
+        f"/comments/post/{seed_post.pk}/",
+        form_data(
+            seed_post,
+            ip=ip,
+            author_email="known@example.com",
+            author_name="Ada \u202eredaeR",
+            author_url="https://ada.example.org/\u202epath",
+            body="Looks fine \u202etxt.exe",
+        ),
+        REMOTE_ADDR=ip,
+    )
+    comment = Comment.objects.get(body__startswith="Looks fine")
+    assert comment.status == Comment.Status.APPROVED
+
+    html = page_html(client, seed_post.url)
+    shown = html.select_one(f"#comment-{comment.pk}")
+    assert shown.select_one(".comment__author bdi").get_text() == "Ada redaeR"
+    assert shown.select_one(".comment__author a")["href"] == "https://ada.example.org/path"
+    assert "\u202e" not in str(html)
+
+
+def error_summary(response):
+    html = BeautifulSoup(response.content, "html.parser")
+    return html, html.select_one("#respond form #comment-errors")
+
+
+def test_field_errors_are_summarised_with_a_link_to_each_field(seed_post, client):
+    response = post_comment(
+        client, seed_post, author_name="", author_url="not a web address", body="Kept text"
+    )
+
+    assert response.status_code == 400
+    html, summary = error_summary(response)
+    assert html.select_one("#respond form")["action"] == f"/comments/post/{seed_post.pk}/#respond"
+    assert summary["role"] == "alert"
+    assert summary["tabindex"] == "-1"
+    assert summary.has_attr("autofocus")
+    assert html.select("[autofocus]") == [summary]
+    links = [(link["href"], link.get_text()) for link in summary.select("li a")]
+    assert links == [
+        ("#id_author_name", "Please enter your name."),
+        ("#id_author_url", "Enter a web address starting with http:// or https://."),
+    ]
+    for href, _ in links:
+        assert html.select_one(href) is not None
+    assert html.select_one("#id_body").get_text().strip() == "Kept text"
+    assert html.select_one("#id_author_url")["value"] == "not a web address"
+
+
+def test_the_invalid_website_message_is_printed_once_beside_its_field(seed_post, client):
+    response = post_comment(client, seed_post, author_url="not a web address")
+
+    html, summary = error_summary(response)
+    message = "Enter a web address starting with http:// or https://."
+    assert html.select_one("#id_author_url_error").get_text() == message
+    assert html.get_text().count(message) == 2  # beside the field, and in the summary
+
+
+def test_being_too_quick_is_said_in_the_summary_and_the_text_is_kept(seed_post, client):
+    ip = next_ip()
+    url = f"/comments/post/{seed_post.pk}/"
+    first = client.post(url, form_data(seed_post, ip=ip, body="First"), REMOTE_ADDR=ip)
+    assert first.status_code == 303
+
+    second = client.post(url, form_data(seed_post, ip=ip, body="Second"), REMOTE_ADDR=ip)
+
+    assert second.status_code == 429
+    html, summary = error_summary(second)
+    assert "You are commenting too quickly" in summary.get_text()
+    assert summary.has_attr("autofocus")
+    assert html.select_one("#id_body").get_text().strip() == "Second"
+
+
+def test_a_form_without_errors_has_no_summary(seed_post, client):
+    html = page_html(client, seed_post.url)
+
+    assert html.select_one("#comment-errors") is None
+    assert not html.select("[autofocus]")
+
+
+def test_a_comment_taken_for_a_bots_is_shown_to_its_author_as_held(
+    seed_post, client, settings, django_assert_max_num_queries
+):
+    """A browser that fills the form in at once beats the 3-second rule: its comment goes
+    to spam, but the person behind it is told what any held comment's author is told."""
+    settings.COMMENTS_MIN_SECONDS_TO_POST = 3
+    response = post_comment(client, seed_post, body="Autofilled and sent at once")
+
+    comment = Comment.objects.get()
+    assert comment.status == Comment.Status.SPAM
+    assert response.status_code == 303
+    assert response["Location"] == f"{seed_post.url}#comment-{comment.pk}"
+    with django_assert_max_num_queries(40):
+        mine = page_html(client, seed_post.url)
+    awaiting = mine.select_one(f"#comment-{comment.pk}")
+    assert "Your comment is awaiting moderation." in awaiting.get_text()
+    assert "Autofilled and sent at once" in awaiting.get_text()
+
+    theirs = Client().get(seed_post.url).content.decode()
+    assert "Autofilled and sent at once" not in theirs
+    assert "awaiting moderation" not in theirs
+
+
+def test_no_comments_yet_is_not_said_above_the_readers_held_comment(seed_post, client):
+    assert page_html(client, seed_post.url).select_one(".comments__empty") is not None
+
+    post_comment(client, seed_post, body="My held thought")
+
+    html = page_html(client, seed_post.url)
+    assert html.select_one(".comment--awaiting") is not None
+    assert html.select_one(".comments__empty") is None
+    assert "No comments yet" not in html.get_text()
+
+
+def test_comment_times_are_whole_seconds_with_a_timezone(seed_post, client):
+    make_comment(seed_post, author_name="Grace")
+    post_comment(client, seed_post, body="Held, shown to me")
+
+    times = page_html(client, seed_post.url).select("#comments time")
+
+    assert len(times) == 2
+    for time_element in times:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", time_element["datetime"])
