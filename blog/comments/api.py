@@ -33,6 +33,7 @@ from ninja.pagination import paginate
 
 from blog.models import BlogPostPage
 
+from .addresses import InvalidClientAddress, client_ip
 from .forms import make_form_token
 from .models import Comment, approved_comment_counts
 from .moderation import ModerationError, moderate
@@ -40,7 +41,6 @@ from .post_lookup import live_post
 from .rules import CommentRefused, PostUnavailable
 from .submission import NO_SUCH_POST, CommentInvalid, can_moderate, submit_comment
 from .threads import public_thread
-from .views import client_ip
 
 MAX_COUNTED_POSTS = 100
 # Ids past the database's integer range are not "not found" to the database but an error.
@@ -301,7 +301,7 @@ def create_comment(request: HttpRequest, data: CommentIn):
         )
     except PostUnavailable:
         return no_such_post()
-    except CommentRefused as refused:
+    except (CommentRefused, InvalidClientAddress) as refused:
         response = problem_response(status=refused.status_code, detail=refused.message)
         if refused.retry_after:
             response["Retry-After"] = str(refused.retry_after)

@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from .addresses import InvalidClientAddress, client_ip
 from .forgery import forgery_protected
 from .forms import CommentForm
 from .models import Comment
@@ -29,22 +30,6 @@ REMEMBER_COOKIE = "comment_author"
 JUST_POSTED_COOKIE = "comment_posted"
 JUST_POSTED_SECONDS = 30
 REMEMBER_SECONDS = 60 * 60 * 24 * 365
-
-
-def client_ip(request):
-    """The reader's address: the connection's, or, behind TRUSTED_PROXY_HOPS proxies that
-    each set X-Forwarded-For (deploy/nginx.conf), the one the outermost proxy saw.
-
-    Only the entries our own proxies wrote are read; whatever a client put in front of
-    them could be anything.
-    """
-    hops = settings.TRUSTED_PROXY_HOPS
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if hops and forwarded:
-        addresses = [part.strip() for part in forwarded.split(",") if part.strip()]
-        if len(addresses) >= hops:
-            return addresses[-hops]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 @csrf_exempt
@@ -66,7 +51,7 @@ def post_comment(request, post_id):
         return render_post_with_form(request, post, invalid.form, status=400)
     except PostUnavailable as gone:
         raise Http404(gone.message) from gone
-    except CommentRefused as refused:
+    except (CommentRefused, InvalidClientAddress) as refused:
         form = CommentForm(request.POST, post=post)
         form.is_valid()
         form.add_error(None, refused.message)
@@ -83,20 +68,38 @@ def post_comment(request, post_id):
     # A shared cache in front keeps pages for a second; the author's next few page views
     # skip it, so their comment shows at once (deploy/nginx.conf).
     response.set_cookie(
-        JUST_POSTED_COOKIE, "1", max_age=JUST_POSTED_SECONDS, httponly=True, samesite="Lax"
+        JUST_POSTED_COOKIE,
+        "1",
+        max_age=JUST_POSTED_SECONDS,
+        httponly=True,
+        secure=settings.COMMENTS_COOKIE_SECURE,
+        samesite="Lax",
     )
     return response
 
 
 def remember_author(response, data, comment):
-    """The opt-in cookie the form's script reads to fill in name, email and website."""
+    """The opt-in cookie the form's script (static/js/comments.js) reads to fill in name,
+    email and website: so not HttpOnly, and holding those fields and nothing else. It
+    keeps an email for a year, so under HTTPS it is Secure (COMMENTS_COOKIE_SECURE), and
+    so is the answer that forgets it (Django's ``delete_cookie`` cannot set Secure)."""
     if data.get("remember"):
-        value = urlencode(
-            {"name": comment.author_name, "email": comment.author_email, "url": comment.author_url}
-        )
-        response.set_cookie(REMEMBER_COOKIE, value, max_age=REMEMBER_SECONDS, samesite="Lax")
+        fields = {
+            "name": comment.author_name,
+            "email": comment.author_email,
+            "url": comment.author_url,
+        }
+        value = urlencode({key: text for key, text in fields.items() if text})
+        max_age = REMEMBER_SECONDS
     else:
-        response.delete_cookie(REMEMBER_COOKIE, samesite="Lax")
+        value, max_age = "", 0
+    response.set_cookie(
+        REMEMBER_COOKIE,
+        value,
+        max_age=max_age,
+        secure=settings.COMMENTS_COOKIE_SECURE,
+        samesite="Lax",
+    )
 
 
 def render_post_with_form(request, post, form, status):

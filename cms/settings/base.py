@@ -317,6 +317,10 @@ COMMENTS_FLOOD_SECONDS = 15
 COMMENTS_FORM_MAX_AGE = 60 * 60 * 24
 COMMENTS_THREADS_PER_PAGE = 50
 COMMENTS_IP_RETENTION_DAYS = 30
+# The comment cookies (the opt-in one with the reader's name and email, kept a year, and
+# the one that lets a new comment skip the shared cache) go over HTTPS only when True,
+# as the session cookie does; production sets it with SESSION_COOKIE_SECURE.
+COMMENTS_COOKIE_SECURE = False
 # Moderators hear of held comments from a sweep the task worker runs this many seconds
 # after the first comment it covers: a burst of held comments is one task, not hundreds.
 COMMENTS_HELD_NOTICE_DELAY = 10

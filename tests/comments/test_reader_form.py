@@ -1,6 +1,7 @@
 """The form under each post, as a reader uses it without JavaScript."""
 
 import re
+import secrets
 import time
 from unittest import mock
 from urllib.parse import parse_qs
@@ -14,6 +15,7 @@ from blog.comments.forms import make_form_token
 from blog.comments.models import Comment
 from tests.comments.admin_users import make_editor
 from tests.comments.conftest import form_data, make_comment, next_ip
+from tests.management import run_manage
 
 pytestmark = pytest.mark.usefixtures("no_wait")
 
@@ -415,3 +417,63 @@ def test_comment_times_are_whole_seconds_with_a_timezone(seed_post, client):
     assert len(times) == 2
     for time_element in times:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", time_element["datetime"])
+
+
+def test_comment_cookies_go_over_https_only_when_the_site_does(seed_post, client, settings):
+    settings.COMMENTS_COOKIE_SECURE = True
+    response = post_comment(client, seed_post, remember="on", author_url="https://ada.example")
+
+    assert response.status_code == 303
+    author = response.cookies["comment_author"]
+    just_posted = response.cookies["comment_posted"]
+    assert author["secure"] is True and just_posted["secure"] is True
+    assert author["samesite"] == just_posted["samesite"] == "Lax"
+    # The form's script reads the author cookie (static/js/comments.js); only the server
+    # and nginx read the other.
+    assert not author["httponly"] and just_posted["httponly"] is True
+    assert parse_qs(author.value) == {
+        "name": ["Ada Reader"],
+        "email": ["ada@example.com"],
+        "url": ["https://ada.example"],
+    }
+
+
+def test_the_author_cookie_holds_no_empty_field(seed_post, client):
+    response = post_comment(client, seed_post, remember="on", author_url="")
+
+    assert "url" not in response.cookies["comment_author"].value
+
+
+def test_forgetting_the_author_goes_over_https_only_too(seed_post, client, settings):
+    settings.COMMENTS_COOKIE_SECURE = True
+    response = post_comment(client, seed_post)
+
+    forgotten = response.cookies["comment_author"]
+    assert forgotten.value == ""
+    assert forgotten["max-age"] == 0
+    assert forgotten["secure"] is True
+
+
+def test_over_plain_http_in_development_the_comment_cookies_still_work(seed_post, client):
+    response = post_comment(client, seed_post, remember="on")
+
+    assert not response.cookies["comment_author"]["secure"]
+    assert not response.cookies["comment_posted"]["secure"]
+
+
+def test_production_settings_send_the_comment_cookies_over_https_only():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.COMMENTS_COOKIE_SECURE)",
+        DJANGO_SETTINGS_MODULE="cms.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="example.org",
+        CACHE_PER_PROCESS="true",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"
+
+
+# What readers meet around the form: names isolated, errors in view, honest notices
+# (issue 11 item 7, issue 12 items 3-6).
