@@ -1,8 +1,9 @@
 """
-The Content-Security-Policy header, which Django 5.2's own SecurityMiddleware does not set
-(it sets nosniff, Referrer-Policy, Cross-Origin-Opener-Policy and, in production, HSTS).
+The security headers Django 5.2's own SecurityMiddleware does not set (it sets nosniff,
+Referrer-Policy, Cross-Origin-Opener-Policy and, in production, HSTS):
+Content-Security-Policy and Permissions-Policy.
 
-Two policies, chosen by path:
+Three Content-Security-Policies, chosen by what the response is:
 
 - ``SECURE_CSP`` for everything readers and apps reach (pages, feeds, the API and its
   docs, documents): scripts and styles only from our own origin, no inline script, no
@@ -10,22 +11,34 @@ Two policies, chosen by path:
   second wall, so that a sanitizer bug still cannot run script in a reader's browser. The
   JSON-LD ``<script type="application/ld+json">`` in a post's head is data, which browsers
   never execute, so it needs no exception.
-- ``SECURE_CSP_ADMIN`` for the Wagtail admin (and page previews, which it serves). Wagtail
-  8 still writes inline ``<script>`` (date pickers, inline panels) and inline ``style``
-  attributes, so this policy allows inline script and style; it still confines every
-  other kind of resource to our origin (plus the one origin Wagtail's update check
-  calls), forbids plugins and ``<base>``, and lets only our own pages frame the admin
-  (the preview panel). A looser policy rather than none: a stored XSS that reached the
-  admin could still run inline, but could not load a script or send data anywhere else.
+- The same policy with ``frame-ancestors 'self'`` for page previews. Wagtail renders a
+  preview by sending a made-up request for the page's own URL (``/blog/…``, not
+  ``/admin/…``) through the whole middleware stack, so a rule by path alone gave the
+  preview the readers' "never framed", and the editor's preview panel, which frames it,
+  stayed blank. A preview is a reader page, so it keeps the readers' strict rules for
+  script and style; only our own admin may frame it (and ``X-Frame-Options: SAMEORIGIN``
+  for browsers that read only that).
+- ``SECURE_CSP_ADMIN`` for the Wagtail admin. Wagtail 8 still writes inline ``<script>``
+  (date pickers, inline panels) and inline ``style`` attributes, so this policy allows
+  inline script and style; it still confines every other kind of resource to our origin
+  (plus the one origin Wagtail's update check calls), forbids plugins and ``<base>``, and
+  lets only our own pages frame the admin. A looser policy rather than none: a stored XSS
+  that reached the admin could still run inline, but could not load a script or send data
+  anywhere else.
 
-Django 6.0 ships the same idea (``django.middleware.csp``, with a ``SECURE_CSP`` setting
-in this shape); on upgrading, this module can give way to it.
+``PERMISSIONS_POLICY`` goes on every response: no page here needs a camera, a location
+or a payment sheet, so a script that got in anyway cannot ask the reader for them, and
+neither can a page that frames ours.
+
+Django 6.0 ships the CSP part (``django.middleware.csp``, with a ``SECURE_CSP`` setting
+in this shape); on upgrading, that part of this module can give way to it.
 """
 
 from django.conf import settings
 from django.urls import reverse
 
-HEADER = "Content-Security-Policy"
+CSP_HEADER = "Content-Security-Policy"
+PERMISSIONS_POLICY_HEADER = "Permissions-Policy"
 
 
 def serialize_policy(directives):
@@ -35,11 +48,28 @@ def serialize_policy(directives):
     )
 
 
-class ContentSecurityPolicyMiddleware:
+def serialize_permissions_policy(features):
+    """``{"camera": [], "fullscreen": ["self"]}`` as ``camera=(), fullscreen=(self)``: the
+    structured-header list the Permissions-Policy specification defines, where ``self`` is
+    a token and other origins are quoted strings."""
+
+    def allowlist(origins):
+        return " ".join(origin if origin == "self" else f'"{origin}"' for origin in origins)
+
+    return ", ".join(f"{feature}=({allowlist(origins)})" for feature, origins in features.items())
+
+
+def preview_policy(reader_directives):
+    return {**reader_directives, "frame-ancestors": ["'self'"]}
+
+
+class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.reader_policy = serialize_policy(settings.SECURE_CSP)
+        self.preview_policy = serialize_policy(preview_policy(settings.SECURE_CSP))
         self.admin_policy = serialize_policy(settings.SECURE_CSP_ADMIN)
+        self.permissions_policy = serialize_permissions_policy(settings.PERMISSIONS_POLICY)
         self._admin_prefix = None
 
     @property
@@ -50,12 +80,21 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if HEADER in response:
+        if self.permissions_policy:
+            response.headers.setdefault(PERMISSIONS_POLICY_HEADER, self.permissions_policy)
+        # Set by Wagtail on the made-up request it sends through this stack for a preview.
+        is_preview = getattr(request, "is_preview", False)
+        if is_preview:
+            # XFrameOptionsMiddleware, further in, has said DENY, as for any reader page.
+            response["X-Frame-Options"] = "SAMEORIGIN"
+        if CSP_HEADER in response:
             return response  # a view that knows better set its own
         if settings.DEBUG and response.status_code in (404, 500):
             return response  # Django's debug pages are styled and scripted inline
-        if request.path.startswith(self.admin_prefix):
-            response[HEADER] = self.admin_policy
+        if is_preview:
+            response[CSP_HEADER] = self.preview_policy
+        elif request.path.startswith(self.admin_prefix):
+            response[CSP_HEADER] = self.admin_policy
         else:
-            response[HEADER] = self.reader_policy
+            response[CSP_HEADER] = self.reader_policy
         return response

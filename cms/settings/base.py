@@ -69,7 +69,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "cms.security_headers.ContentSecurityPolicyMiddleware",
+    "cms.security_headers.SecurityHeadersMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Before sessions, CSRF and auth: an anonymous read served from the cache needs none
@@ -271,8 +271,9 @@ RECENT_RESPONSES_BYTES = int(os.environ.get("RECENT_RESPONSES_BYTES", 32 * 1024 
 
 # Security headers. SecurityMiddleware adds nosniff, Referrer-Policy (same-origin here,
 # production sets its own) and, in production, HSTS; cms.security_headers adds these
-# Content-Security-Policies: SECURE_CSP everywhere but the admin, which needs inline
-# script and style and gets SECURE_CSP_ADMIN (the module docstring says why).
+# Content-Security-Policies (SECURE_CSP everywhere but the admin, which needs inline
+# script and style and gets SECURE_CSP_ADMIN; page previews get SECURE_CSP framable by
+# the admin: the module docstring says why) and PERMISSIONS_POLICY.
 SECURE_CSP = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
@@ -295,6 +296,45 @@ SECURE_CSP_ADMIN = {
     "base-uri": ["'self'"],
     "form-action": ["'self'"],
     "frame-ancestors": ["'self'"],
+}
+# Browser features no page here uses, switched off for our pages and anything they frame:
+# a script that got in could not ask for them. Names Chromium does not know would log an
+# error on every page, so only ones it knows (no "interest-cohort": "browsing-topics"
+# replaced it). clipboard-write keeps the browser's default (this origin only): the
+# admin's Copy buttons use it. A site that adds passkeys to its login allows
+# publickey-credentials-* for "self".
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in [
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "clipboard-read",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "gamepad",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "identity-credentials-get",
+        "idle-detection",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "otp-credentials",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-create",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "window-management",
+        "xr-spatial-tracking",
+    ]
 }
 # Avatars are the ones people upload: asking gravatar.com would hand every editor's email
 # hash to a third party (and the admin policy above blocks it anyway).

@@ -1,5 +1,6 @@
 """Security headers: a strict Content-Security-Policy on everything readers and apps reach,
-a looser one on the admin, nosniff and Referrer-Policy everywhere, HSTS in production."""
+the same for page previews but framable by the admin, a looser one on the admin, a strict
+Permissions-Policy, nosniff and Referrer-Policy everywhere, HSTS in production."""
 
 import os
 import secrets
@@ -8,15 +9,19 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
+from django.test import Client
 
 import pytest
 
-from cms.security_headers import serialize_policy
+from cms.security_headers import serialize_permissions_policy, serialize_policy
+from tests.conftest import build_post
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
 
 pytestmark = pytest.mark.django_db
+
+PERMISSIONS_POLICY = serialize_permissions_policy(settings.PERMISSIONS_POLICY)
 
 
 def policy(response):
@@ -60,6 +65,7 @@ def test_reader_pages_feeds_and_api_get_the_strict_policy(client, reader_urls):
         assert response["X-Content-Type-Options"] == "nosniff", url
         assert response["Referrer-Policy"] == "same-origin", url
         assert response["X-Frame-Options"] == "DENY", url
+        assert response["Permissions-Policy"] == PERMISSIONS_POLICY, url
 
 
 def test_a_cached_page_carries_the_policy_too(client, seed_post):
@@ -86,6 +92,82 @@ def test_the_admin_gets_a_policy_that_allows_inline_script_but_nothing_foreign(a
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+def preview_in_panel(client, post, **fields):
+    """What the editor's preview panel does: post the form as it stands, then load the
+    preview into its frame."""
+    preview_url = f"/admin/pages/{post.pk}/edit/preview/"
+    form = {
+        "title": post.title,
+        "slug": post.slug,
+        "date": post.date.isoformat(),
+        "intro": post.intro,
+        "body-count": "0",
+        **fields,
+    }
+    state = client.post(preview_url, form)
+    assert state.json() == {"is_valid": True, "is_available": True}
+    return client.get(f"{preview_url}?in_preview_panel=true")
+
+
+def test_a_preview_may_be_framed_by_the_admin_and_keeps_the_reader_rules(admin_client, blog_index):
+    post = build_post(blog_index, 1)
+    response = preview_in_panel(admin_client, post, title="Previewed, not published")
+    assert response.status_code == 200
+    assert "Previewed, not published" in response.content.decode()
+    csp = policy(response)
+    assert csp["frame-ancestors"] == ["'self'"]
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    # Still a reader page: no inline script or style in it either.
+    assert csp["script-src"] == ["'self'"]
+    assert csp["style-src"] == ["'self'"]
+    assert response["Permissions-Policy"] == PERMISSIONS_POLICY
+
+    # The page itself, for the readers, is never framed, and never the draft.
+    reader = admin_client.get(post.url)
+    assert policy(reader)["frame-ancestors"] == ["'none'"]
+    assert reader["X-Frame-Options"] == "DENY"
+    anonymous = Client().get(post.url)
+    assert policy(anonymous)["frame-ancestors"] == ["'none'"]
+    assert "Previewed, not published" not in anonymous.content.decode()
+
+
+def test_an_earlier_revision_shown_in_the_admin_may_be_framed_by_it(admin_client, blog_index):
+    post = build_post(blog_index, 1)
+    revision = post.latest_revision
+    response = admin_client.get(f"/admin/pages/{post.pk}/revisions/{revision.pk}/view/")
+    assert response.status_code == 200
+    assert policy(response)["frame-ancestors"] == ["'self'"]
+    assert response["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_every_response_forbids_the_browser_features_no_page_uses(admin_client, seed_post):
+    """Readers' pages, the API, errors, the admin and its login alike."""
+    for url in [seed_post.url, "/api/v3/posts/", "/no-such-page/", "/admin/", "/admin/login/"]:
+        response = admin_client.get(url)
+        assert response["Permissions-Policy"] == PERMISSIONS_POLICY, url
+    features = dict(item.split("=") for item in PERMISSIONS_POLICY.split(", "))
+    for feature in ["camera", "microphone", "geolocation", "payment", "usb", "browsing-topics"]:
+        assert features[feature] == "()", feature
+    # Browsers no longer know it, and Chromium logs an error for every name it does not know.
+    assert "interest-cohort" not in features
+    # The admin's Copy buttons write to the clipboard.
+    assert "clipboard-write" not in features
+
+
+def test_a_view_that_sets_its_own_permissions_policy_keeps_it(rf, settings):
+    from django.http import HttpResponse
+
+    from cms.security_headers import SecurityHeadersMiddleware
+
+    def view(request):
+        response = HttpResponse("framed map")
+        response["Permissions-Policy"] = "geolocation=(self)"
+        return response
+
+    response = SecurityHeadersMiddleware(view)(rf.get("/map/"))
+    assert response["Permissions-Policy"] == "geolocation=(self)"
+
+
 def test_the_admin_login_page_gets_the_admin_policy(client):
     response = client.get("/admin/login/")
     assert "'unsafe-inline'" in policy(response)["script-src"]
@@ -95,6 +177,12 @@ def test_the_api_docs_are_served_from_our_own_static_files(client):
     html = client.get("/api/v3/docs/").content.decode()
     assert "cdn.jsdelivr.net" not in html
     assert "/static/ninja/swagger-ui-bundle.js" in html
+
+
+def test_serialize_permissions_policy():
+    assert serialize_permissions_policy(
+        {"camera": [], "fullscreen": ["self"], "payment": ["self", "https://pay.example"]}
+    ) == ('camera=(), fullscreen=(self), payment=(self "https://pay.example")')
 
 
 def test_serialize_policy():
@@ -132,7 +220,7 @@ def test_production_sends_hsts_and_passes_check_deploy():
         "from django.conf import settings as s; "
         "print(s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_SSL_REDIRECT, "
         "s.SECURE_CONTENT_TYPE_NOSNIFF, s.SECURE_REFERRER_POLICY, "
-        "'cms.security_headers.ContentSecurityPolicyMiddleware' in s.MIDDLEWARE)"
+        "'cms.security_headers.SecurityHeadersMiddleware' in s.MIDDLEWARE)"
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
