@@ -1,5 +1,8 @@
 from django.conf import settings
+from django.shortcuts import redirect
+from django.templatetags.static import static as static_url
 from django.urls import include, path
+from django.utils.cache import patch_cache_control
 from django.views.generic import TemplateView
 
 from wagtail import urls as wagtail_urls
@@ -11,8 +14,18 @@ from search import views as search_views
 
 from .api import api_v2, api_v3
 
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links. A temporary redirect (cached
+    for a day) to the static file, whose URL changes with its content in production."""
+    response = redirect(static_url("favicon.ico"))
+    patch_cache_control(response, public=True, max_age=86400)
+    return response
+
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
+    path("favicon.ico", favicon, name="favicon"),
     path("api/v2/", api_v2.urls),
     path("api/v3/", api_v3.urls),
     path("documents/", include(wagtaildocs_urls)),

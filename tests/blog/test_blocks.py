@@ -223,9 +223,25 @@ class TestOtherBlocks:
         raw = {"tone": "warning", "title": "Careful", "text": "<p>Sterile needles only.</p>"}
         html = soup(block.render(block.to_python(raw)))
         aside = html.select_one("aside.callout.callout--warning")
-        assert aside["aria-label"] == "Careful"
+        assert aside.select_one(".callout__tone").get_text(strip=True) == "Warning"
+        assert aside.select_one(".callout__title").get_text(strip=True) == "Careful"
+        assert aside["aria-label"] == "Warning: Careful"
         assert "Sterile needles only." in aside.text
         assert roundtrip(block, raw) == raw
+
+    @pytest.mark.parametrize(
+        ("tone", "label"),
+        [("note", "Note"), ("evidence", "Evidence caveat"), ("tip", "Tip"), ("warning", "Warning")],
+    )
+    def test_callout_shows_its_tone_as_a_visible_label(self, tone, label):
+        """The tone's help text promises readers a label; the accessible name starts with
+        the same words a sighted reader sees."""
+        block = CalloutBlock()
+        html = soup(block.render(block.to_python({"tone": tone, "title": "", "text": "<p>x</p>"})))
+        aside = html.select_one(f"aside.callout--{tone}")
+        assert aside.select_one(".callout__tone").get_text(strip=True) == label
+        assert aside["aria-label"] == label
+        assert aside.select_one(".callout__title") is None
 
     def test_quote(self):
         block = QuoteBlock()
