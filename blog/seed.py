@@ -48,9 +48,10 @@ BLOG_INDEX = {
 
 HERO_IMAGE = {
     "title": "Dry needling therapy in a clinic",
-    "description": (
-        "Close-up of a shirtless man receiving dry needling therapy from a doctor in a clinic."
-    ),
+    # The alt text of what readers are shown: the generated placeholder, not the photograph
+    # the credit and source link name (placeholder_image_file draws it).
+    "description": "Placeholder graphic: five thin white strokes, like needles, on a pale blue "
+    "gradient.",
     "credit": "Freepik",
     "source_url": (
         "https://www.freepik.com/free-photo/closeup-shirtless-man-receiving-dry-needling-therapy"

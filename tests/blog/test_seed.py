@@ -210,3 +210,34 @@ def test_an_address_an_administrator_set_is_kept(db):
 
     site.refresh_from_db()
     assert (site.hostname, site.port) == ("evidence.example.org", 443)
+
+
+def test_hero_alt_text_describes_the_placeholder_shown_not_the_credited_photo(loaded_twice, client):
+    """Readers of the alt text get what is on screen; the photo's credit and link stay as
+    data, printed in the caption."""
+    image = loaded_twice.hero_image
+    page = BeautifulSoup(client.get(SEED_URL).text, "html.parser")
+    hero = page.select_one(".post__hero")
+    alt = hero.img["alt"]
+
+    assert alt == image.description
+    assert alt.startswith("Placeholder graphic")
+    for word in ("man", "doctor", "clinic", "photo", "shirtless", "receiving"):
+        assert not re.search(rf"\b{word}\b", alt, re.I), f"the alt text claims “{word}”"
+    credit = hero.select_one("figcaption a")
+    assert credit.get_text(strip=True) == "Freepik"
+    assert credit["href"] == image.source_url
+
+
+def test_the_placeholder_has_the_five_white_strokes_its_alt_text_names(loaded_twice):
+    from PIL import Image as PILImage
+
+    image = loaded_twice.hero_image
+    assert "five thin white strokes" in image.description
+    with image.open_file() as file:
+        picture = PILImage.open(file).convert("RGB")
+        middle = picture.height // 2
+        row = [picture.getpixel((x, middle)) for x in range(picture.width)]
+    white = [min(pixel) > 235 for pixel in row]
+    strokes = sum(1 for x in range(1, len(white)) if white[x] and not white[x - 1])
+    assert strokes == 5
