@@ -33,7 +33,7 @@ SOCKET_SECONDS = 30
 #: How long a connection must stay silent after a whole response: bytes that arrive
 #: unasked are the tail of a body longer than its Content-Length.
 QUIET_SECONDS = 0.05
-FORM_TOKEN = re.compile(r'name="token" value="([^"]+)"')
+FORM_TOKEN = re.compile(r'<input[^>]*\bname="token"[^>]*\bvalue="([^"]+)"')
 
 #: Adds, once per site, what the routes need beyond the seed: a post nobody has commented
 #: on, and one with more threads than fit a page of comments (so ``?cpage=2`` exists), a
@@ -243,8 +243,8 @@ def routes(facts):
         Route("post without comments", quiet_path),
         Route("post with two pages of threads", facts["busy_path"]),
         Route("later page of threads", f"{facts['busy_path']}?cpage=2"),
-        Route("search with results", f"/search/?query={facts['search_word']}"),
-        Route("search without results", "/search/?query=zqxjkvbw"),
+        Route("search with results", f"/search/?q={facts['search_word']}"),
+        Route("search without results", "/search/?q=zqxjkvbw"),
         Route("RSS feed", f"{index_path}feed/rss/"),
         Route("Atom feed", f"{index_path}feed/atom/"),
         Route(
@@ -272,7 +272,10 @@ def comment_posts(client, facts, label):
     API's, each with a token fetched just before, as a reader's browser or an app would."""
     post_id = facts["post_id"]
     page = client.request("GET", facts["post_path"])
-    token = FORM_TOKEN.search(page.text)[1]
+    token = FORM_TOKEN.search(page.text)
+    if token is None:
+        raise FramingError(f"{page.describe()}: the post page has no comment form token")
+    token = token[1]
     origin = {"Origin": f"http://{client.host}"}
     form = {
         "author_name": "Framing Reader",
@@ -312,9 +315,10 @@ def comment_posts(client, facts, label):
     return [(accepted, (303,)), (refused, (400,)), (created, (201,))]
 
 
-def fetch_everything(port, facts, label):
-    """Every route on one kept-alive connection (a new one whenever the server closes it).
-    Returns the answers and the problems found, each problem one line."""
+def fetch_everything(port, facts, label, with_posts=False):
+    """Every route on one kept-alive connection (a new one whenever the server closes it),
+    then, ``with_posts``, the comment POSTs. Returns the answers and the problems found,
+    each problem one line."""
     problems, answers = [], []
     client = WireClient(port)
     try:
@@ -325,11 +329,12 @@ def fetch_everything(port, facts, label):
             except (FramingError, OSError) as error:
                 problems.append(f"{label} {route.name} {route.path}: {error}")
                 client.close()
-        try:
-            checks += comment_posts(client, facts, label)
-        except (FramingError, OSError) as error:
-            problems.append(f"{label} comment POSTs: {error}")
-            client.close()
+        if with_posts:
+            try:
+                checks += comment_posts(client, facts, label)
+            except (FramingError, OSError) as error:
+                problems.append(f"{label} comment POSTs: {error}")
+                client.close()
     finally:
         client.close()
     for answer, statuses in checks:
@@ -350,7 +355,9 @@ def fetch_everything(port, facts, label):
 
 def assert_whole(port, facts, label):
     cold, cold_problems = fetch_everything(port, facts, f"[{label}, cold]")
-    warm, warm_problems = fetch_everything(port, facts, f"[{label}, warm]")
+    # A comment changes the pages it is on, so the POSTs come after the warm pass (their
+    # own GET of the post is a cache miss again).
+    warm, warm_problems = fetch_everything(port, facts, f"[{label}, warm]", with_posts=True)
     problems = cold_problems + warm_problems
     assert not problems, "\n".join(problems)
     return cold, warm
@@ -396,11 +403,14 @@ def test_gunicorn_sends_every_route_whole(backend, reliability_sites, framing_fa
     finally:
         server.stop()
     # The pages really were rendered first, then served from the cache.
-    post_path = facts["post_path"]
-    cold_post = next(answer for answer in cold if answer.path == post_path)
-    warm_post = next(answer for answer in warm if answer.path == post_path)
-    assert cold_post.headers.get("x-page-cache") == "miss"
-    assert warm_post.headers.get("x-page-cache") == "hit"
+    cold_pages = {
+        a.path: a.headers.get("x-page-cache") for a in cold if "x-page-cache" in a.headers
+    }
+    warm_pages = {
+        a.path: a.headers.get("x-page-cache") for a in warm if "x-page-cache" in a.headers
+    }
+    assert set(cold_pages.values()) == {"miss"}, cold_pages
+    assert "hit" in warm_pages.values(), warm_pages
 
 
 @pytest.mark.reliability
@@ -422,7 +432,9 @@ def test_nginx_front_sends_every_route_whole(reliability_sites, framing_facts):
         # page cache, not only nginx's.
         cold, _warm = assert_whole(front.port, facts, "nginx front")
         time.sleep(1.1)
-        _answers, problems = fetch_everything(front.port, facts, "[nginx front, after expiry]")
+        _answers, problems = fetch_everything(
+            front.port, facts, "[nginx front, after expiry]", with_posts=True
+        )
         assert not problems, "\n".join(problems)
     finally:
         front.stop()
