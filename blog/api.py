@@ -195,6 +195,10 @@ posts_router = Router(tags=["posts"])
     response=list[PostSummary],
     url_name="list_posts",
     summary="List posts, newest first",
+    description=(
+        "Published posts as summaries for listings, newest first; `tag` keeps those with "
+        "that tag. A post's full JSON, its typed body included, is at its `detail_url`."
+    ),
     operation_id="posts_list",
 )
 @paginate(WagtailLimitOffsetPagination)

@@ -48,7 +48,56 @@ def document_optional_auth(build_schema):
     return build
 
 
-api_v3.get_openapi_schema = document_optional_auth(api_v3.get_openapi_schema)
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_SCHEMA = {"$ref": "#/components/schemas/ProblemDetail"}
+
+
+def problem(description):
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+
+
+def document_problems_and_servers(build_schema):
+    """Every error of this API is ``application/problem+json`` (Wagtail's handlers and ours
+    all answer through ``problem_response``), but Django Ninja documents an error response
+    as ``application/json``, or with no body when only a description was given. Any
+    operation also answers 422 when its parameters or body fail validation, and 401 when it
+    requires a token that is missing. Generated clients type errors from what is written
+    here, so the served schema says all of that, and names the server: the paths are
+    absolute from the root of the site that serves this document."""
+
+    def build(*args, **kwargs):
+        schema = build_schema(*args, **kwargs)
+        schema["servers"] = [{"url": "/", "description": "The site serving this document"}]
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    document_problems(operation)
+        return schema
+
+    return build
+
+
+def document_problems(operation):
+    # Django Ninja keys responses by int, JSON by string: one key per status either way.
+    responses = operation["responses"] = {str(k): v for k, v in operation["responses"].items()}
+    if operation.get("parameters") or operation.get("requestBody"):
+        responses.setdefault(
+            "422", problem("A parameter or the body failed validation; `errors` says where.")
+        )
+    security = operation.get("security")
+    if security and {} not in security:
+        responses.setdefault("401", problem("No valid API token was given."))
+    for status, response in responses.items():
+        if not status.startswith(("4", "5")):
+            continue
+        content = response.setdefault("content", {})
+        schema = content.pop("application/json", {}).get("schema", PROBLEM_SCHEMA)
+        content.setdefault(PROBLEM_JSON, {"schema": schema})
+
+
+api_v3.get_openapi_schema = document_problems_and_servers(
+    document_optional_auth(api_v3.get_openapi_schema)
+)
 
 
 def id_beyond_the_database(request, error):

@@ -186,6 +186,11 @@ router.add_router("/moderation/", moderation_router)
     response=list[CommentOut],
     url_name="list_comments",
     summary="A post's approved comments, in thread order",
+    description=(
+        "Approved comments of a published post, each reply right after its parent. A "
+        "removed comment that still has replies stays as a placeholder without its text. "
+        "404: no published post has this id."
+    ),
     operation_id="comments_list",
     openapi_extra={"responses": {404: {"description": "No published post with this id."}}},
 )
@@ -221,6 +226,10 @@ def form_token(request: HttpRequest, response: HttpResponse, query: ThreadQuery 
     response=CommentCounts,
     url_name="comment_counts",
     summary="Approved comment counts for many posts",
+    description=(
+        "Approved comments per published post, for listings. Ids that name no published "
+        "post are left out rather than refused."
+    ),
     operation_id="comments_counts",
 )
 def comment_counts(request: HttpRequest, query: CountsQuery = Query(...)):  # noqa: B008
@@ -234,9 +243,10 @@ def comment_counts(request: HttpRequest, query: CountsQuery = Query(...)):  # no
 
 @router.get(
     "/{int:comment_id}/",
-    response=CommentOut,
+    response={200: CommentOut, 404: ProblemDetail},
     url_name="detail_comment",
     summary="One approved comment",
+    description="404: no approved comment on a published post has this id.",
     operation_id="comments_detail",
 )
 def get_comment(request: HttpRequest, comment_id: CommentId):
@@ -321,7 +331,12 @@ def require_moderator(request):
     response=list[ModeratedCommentOut],
     url_name="moderation_queue",
     summary="Comments by status, for moderators",
+    description=(
+        "With the token of a user who may moderate comments: comments with the statuses "
+        "asked for, optionally of one post. 403: the token's user may not moderate."
+    ),
     operation_id="comments_moderation_list",
+    openapi_extra={"responses": {403: {"description": "This user may not moderate comments."}}},
 )
 @paginate(WagtailLimitOffsetPagination)
 def moderation_queue(request: HttpRequest, query: ModerationQuery = Query(...), **kwargs):  # noqa: B008
@@ -342,6 +357,11 @@ def moderation_queue(request: HttpRequest, query: ModerationQuery = Query(...), 
     response={200: ModerationResult, 403: ProblemDetail, 422: ProblemDetail},
     url_name="moderate_comments",
     summary="Moderate many comments at once",
+    description=(
+        "Applies `action` to each comment in `ids`; `changed` lists those whose status "
+        "changed. 403: the token's user may not moderate; 422: the action cannot be "
+        "applied (the detail says why)."
+    ),
     operation_id="comments_moderate_bulk",
 )
 def moderate_many(request: HttpRequest, action: ModerationAction, data: BulkModeration):
@@ -358,6 +378,11 @@ def moderate_many(request: HttpRequest, action: ModerationAction, data: BulkMode
     response={200: ModeratedCommentOut, 403: ProblemDetail, 404: ProblemDetail, 422: ProblemDetail},
     url_name="moderate_comment",
     summary="Moderate one comment",
+    description=(
+        "Applies `action` to one comment and returns it as moderators see it. 403: the "
+        "token's user may not moderate; 404: no comment has this id; 422: the action "
+        "cannot be applied (the detail says why)."
+    ),
     operation_id="comments_moderate",
 )
 def moderate_one(request: HttpRequest, comment_id: CommentId, action: ModerationAction):
