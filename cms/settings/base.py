@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "cms.security_headers.SecurityHeadersMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # HEAD on the API runs as its GET, cache included, and loses only the body.
+    "cms.head_requests.HeadAsGetMiddleware",
     # Before sessions, CSRF and auth: an anonymous read served from the cache needs none
     # of them (requests with an Authorization header or a session are never cached).
     "cms.api_cache.APICacheMiddleware",
