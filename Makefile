@@ -8,7 +8,9 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup migrate seed admin serve lint check bench clean
+VALIDATORS := tests/validators
+
+.PHONY: run test setup migrate seed admin serve lint check bench clean validators
 
 run: setup migrate seed admin serve
 
@@ -39,7 +41,19 @@ serve:
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	$(MANAGE) runserver $(HOST):$(PORT)
 
-test: $(VENV)/.installed-test
+# The public checkers the tests run (Nu HTML Checker, axe-core, Spectral, openapi-typescript,
+# tsc), at the exact versions of their lockfile, installed again only when it changes.
+# Without npm their tests skip with the reason (and fail under CI=true, where .ci/run installs it).
+$(VALIDATORS)/node_modules/.installed: $(VALIDATORS)/package.json $(VALIDATORS)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(VALIDATORS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else \
+		echo "npm is not installed: the validator tests will be skipped (apt-get install npm)"; \
+	fi
+
+validators: $(VALIDATORS)/node_modules/.installed
+
+test: $(VENV)/.installed-test validators
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
