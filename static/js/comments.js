@@ -3,7 +3,8 @@
  * the page with ?replytocom=ID and the form works as it is. With it, the form moves
  * under the comment being answered, and a reader who opted in gets name, email and
  * website filled in from the cookie the server set. After a refused post, focus goes to
- * the error summary (in browsers that ignore its autofocus) and its links focus a field.
+ * the error summary (in browsers that do not focus a URL's fragment target themselves),
+ * and its links focus their field.
  */
 (function () {
     "use strict";
