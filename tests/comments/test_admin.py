@@ -6,6 +6,7 @@ import datetime
 import json
 import re
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
@@ -14,6 +15,7 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 import pytest
+from bs4 import BeautifulSoup
 
 from blog.comments.models import Comment
 from tests.comments.admin_users import make_moderator
@@ -597,3 +599,130 @@ def test_comment_rules_are_a_setting_for_administrators(admin_client, moderator)
     assert '"label": "Comment rules"' not in sidebar_items(
         moderator_client.get(reverse("wagtailadmin_home"))
     )
+
+
+# Issue 12, item 12: the queue opens on Pending, tells statuses apart and offers a reply
+
+
+def test_the_comments_menu_opens_the_pending_queue(moderator_client, seed_post):
+    sidebar = json.loads(sidebar_items(moderator_client.get(reverse("wagtailadmin_home"))))
+    links = re.findall(r'"url": "([^"]*comments/comment[^"]*)"', json.dumps(sidebar))
+    assert links == [url("list") + "?status=pending"]
+
+    pending = make_comment(seed_post, status=Status.PENDING)
+    make_comment(seed_post, status=Status.APPROVED)
+    make_comment(seed_post, status=Status.SPAM)
+    assert listed_ids(moderator_client.get(links[0])) == [pending.pk]
+
+
+def test_the_status_filter_counts_each_status(moderator_client, seed_post):
+    for status, count in [(Status.PENDING, 3), (Status.APPROVED, 2), (Status.SPAM, 1)]:
+        for _ in range(count):
+            make_comment(seed_post, status=status)
+
+    response = moderator_client.get(url("list"), {"status": "pending"})
+
+    page = BeautifulSoup(response.text, "html.parser")
+    labels = {
+        radio["value"]: radio.find_parent("label").get_text(" ", strip=True)
+        for radio in page.select('input[name="status"]')
+    }
+    assert labels == {
+        "": "All",
+        "pending": "Pending (3)",
+        "approved": "Approved (2)",
+        "spam": "Spam (1)",
+        "trash": "Trash (0)",
+    }
+
+
+def test_status_tags_carry_a_class_per_status(moderator_client, seed_post):
+    comments = {status: make_comment(seed_post, status=status) for status in Status.values}
+
+    response = moderator_client.get(url("list"))
+
+    page = BeautifulSoup(response.text, "html.parser")
+    for status, comment in comments.items():
+        row = page.find(id=f"snippet_{comment.pk}_title").find_parent("tr")
+        tag = row.select_one(".w-status.comment-status")
+        assert f"comment-status--{status}" in tag["class"]
+        assert tag.get_text(strip=True) == Status(status).label
+    stylesheet = (settings.BASE_DIR / "static/css/comments-admin.css").read_text()
+    for status in Status.values:
+        assert f".w-status.comment-status--{status} {{" in stylesheet
+
+
+def test_the_bulk_bar_counts_comments_not_snippets(moderator_client, seed_post):
+    make_comment(seed_post, status=Status.PENDING)
+
+    response = moderator_client.get(url("list"))
+
+    page = BeautifulSoup(response.text, "html.parser")
+    assert page.select_one("[data-bulk-action-footer]")["data-bulk-action-footer"] == "COMMENT"
+    scripts = [script.get("src", "") for script in page.select("script[src]")]
+    ours = next(index for index, src in enumerate(scripts) if "js/comments-admin.js" in src)
+    wagtails = next(index for index, src in enumerate(scripts) if "bulk-actions.js" in src)
+    assert ours < wagtails, "the strings must be in place before Wagtail's script reads them"
+    script = (settings.BASE_DIR / "static/js/comments-admin.js").read_text()
+    assert "BULK_ACTIONS.COMMENT" in script
+    assert '"%(objects)s comments selected"' in script
+
+
+def test_an_approved_row_offers_reply_and_others_do_not(moderator_client, seed_post):
+    approved = make_comment(seed_post, status=Status.APPROVED, author_name="Answer Me")
+    pending = make_comment(seed_post, status=Status.PENDING)
+
+    response = moderator_client.get(url("list"))
+
+    assert f'href="{url("inspect", approved.pk)}#reply"' in response.text
+    assert f'href="{url("inspect", pending.pk)}#reply"' not in response.text
+    assert 'aria-label="Reply to the comment by Answer Me"' in response.text
+    inspect = moderator_client.get(url("inspect", approved.pk))
+    assert 'id="reply"' in inspect.text
+
+
+def test_a_staff_reply_is_signed_with_the_persons_name_and_logged_on_the_parent(
+    moderator_client, moderator, seed_post
+):
+    parent = make_comment(seed_post, status=Status.APPROVED, author_name="Curious Reader")
+
+    form = moderator_client.get(url("inspect", parent.pk))
+    assert "signed “Mona Moderator”" in form.text
+    moderator_client.post(url("reply", parent.pk), {"body": "We added the 2023 trial."})
+
+    reply = Comment.objects.get(parent=parent)
+    assert reply.author_name == "Mona Moderator"
+    entries = list(log_entries(parent.pk))
+    assert [entry.action for entry in entries] == ["comments.reply"]
+    assert entries[0].user == moderator
+    assert entries[0].data["reply_id"] == reply.pk
+    history = moderator_client.get(url("history", parent.pk))
+    assert "Replied as “Mona Moderator”: We added the 2023 trial." in history.text
+    inspect = moderator_client.get(url("inspect", parent.pk))
+    assert "Replied as “Mona Moderator”" in inspect.text
+
+
+def test_a_moderator_without_a_name_is_told_how_to_sign_with_one(client, seed_post):
+    nameless = make_moderator("nameless", first_name="", last_name="")
+    client.force_login(nameless)
+    parent = make_comment(seed_post, status=Status.APPROVED)
+
+    form = client.get(url("inspect", parent.pk))
+
+    assert "signed “nameless”" in form.text
+    assert "To sign with your name, add it under Account." in form.text
+
+
+def test_a_refused_reply_leaves_no_history_entry(moderator_client, seed_post):
+    parent = make_comment(seed_post, status=Status.APPROVED)
+
+    moderator_client.post(url("reply", parent.pk), {"body": "   "})
+
+    assert not log_entries(parent.pk).exists()
+    assert Comment.objects.count() == 1
+
+
+def test_the_reply_log_action_is_registered_with_a_label():
+    from wagtail.log_actions import registry
+
+    assert dict(registry.get_choices())["comments.reply"] == "Comment: staff reply"

@@ -14,7 +14,7 @@ formatters). ``blog/comments/wagtail_hooks.py`` registers them with Wagtail.
 """
 
 from .bulk_actions import COMMENT_BULK_ACTIONS
-from .log import register_moderation_log_actions
+from .log import register_moderation_log_actions, register_reply_log_action
 from .panels import PendingCommentsPanel
 from .permissions import moderation_policy
 from .viewset import CommentViewSet
@@ -25,4 +25,5 @@ __all__ = [
     "PendingCommentsPanel",
     "moderation_policy",
     "register_moderation_log_actions",
+    "register_reply_log_action",
 ]

@@ -1,9 +1,13 @@
-"""How moderation decisions read in the audit trail (a comment's history, site history)."""
+"""How moderation decisions and staff replies read in the audit trail (a comment's
+history, site history)."""
 
 from wagtail.log_actions import LogFormatter
 
 from ..moderation import LOG_ACTION
 from .decisions import ACTION_BUTTON_LABELS, ACTION_PAST_TENSE, status_label
+
+# Logged on the comment replied to, so its history shows that the team answered.
+REPLY_LOG_ACTION = "comments.reply"
 
 
 class ModerationLogFormatter(LogFormatter):
@@ -36,3 +40,15 @@ def register_moderation_log_actions(actions):
             f"{action.title()}CommentLogFormatter", (ModerationLogFormatter,), {"action": action}
         )
         actions.register_action(log_action)(formatter)
+
+
+class StaffReplyLogFormatter(LogFormatter):
+    label = "Comment: staff reply"
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        return f"Replied as “{data.get('signed', '')}”: {data.get('excerpt', '')}"
+
+
+def register_reply_log_action(actions):
+    actions.register_action(REPLY_LOG_ACTION)(StaffReplyLogFormatter)

@@ -3,21 +3,17 @@ decision on one comment, replies, and the history view."""
 
 from django import forms
 from django.contrib.admin.utils import quote
+from django.db import transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
 
 from wagtail.admin import messages
-from wagtail.admin.ui.tables import (
-    BulkActionsCheckboxColumn,
-    Column,
-    DateColumn,
-    StatusTagColumn,
-    TitleColumn,
-)
+from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, DateColumn, TitleColumn
 from wagtail.admin.views.generic.base import BaseOperationView
 from wagtail.admin.widgets.button import Button, HeaderButton
+from wagtail.log_actions import log
 from wagtail.log_actions import registry as log_registry
 from wagtail.snippets.views.snippets import HistoryView, IndexView, InspectView
 
@@ -25,7 +21,7 @@ from ..models import Comment
 from ..moderation import ModerationError, moderate
 from ..rules import CommentRefused
 from ..submission import CommentInvalid, submit_comment
-from .columns import AuthorColumn
+from .columns import AuthorColumn, CommentStatusColumn
 from .decisions import (
     ACTION_PAST_TENSE,
     available_actions,
@@ -35,6 +31,7 @@ from .decisions import (
     status_label,
 )
 from .filters import search_comments
+from .log import REPLY_LOG_ACTION
 from .permissions import ModeratorRequiredMixin, moderation_policy
 
 Status = Comment.Status
@@ -85,7 +82,7 @@ class CommentIndexView(IndexView):
             ),
             AuthorColumn("author_name", label="Author", sort_key="author_name"),
             Column("post", label="Post", accessor="post.title", sort_key="post__title"),
-            StatusTagColumn(
+            CommentStatusColumn(
                 "status",
                 label="Status",
                 accessor="get_status_display",
@@ -100,6 +97,16 @@ class CommentIndexView(IndexView):
         buttons = super().get_list_more_buttons(instance)
         if not moderation_policy.user_has_permission(self.request.user, "moderate"):
             return buttons
+        if instance.status == Status.APPROVED:
+            buttons.append(
+                Button(
+                    "Reply",
+                    url=comment_url("inspect", instance) + "#reply",
+                    icon_name="comment",
+                    priority=35,
+                    attrs={"aria-label": f"Reply to the comment by {instance.author_name}"},
+                )
+            )
         for priority, action in enumerate(available_actions(instance), start=40):
             buttons.append(
                 Button(
@@ -130,14 +137,27 @@ def thread_around(comment):
     )
 
 
+def signature(user):
+    """The name a staff reply is signed with: the person's name, which a moderator sets
+    under Account; the username only for an account that has none."""
+    return user.get_full_name().strip() or user.get_username()
+
+
 class ReplyForm(forms.Form):
     body = forms.CharField(
         label="Your reply",
         strip=False,
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": "Please write a reply."},
-        help_text="Published at once under your name, marked as a reply from the team.",
     )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        name = signature(user)
+        help_text = f"Published at once, signed “{name}” and marked as a reply from the team."
+        if not user.get_full_name().strip():
+            help_text += " To sign with your name, add it under Account."
+        self.fields["body"].help_text = help_text
 
 
 class CommentInspectView(InspectView):
@@ -182,7 +202,7 @@ class CommentInspectView(InspectView):
                 .select_related("user")
                 .order_by("-timestamp", "-pk")[:20],
                 "history_url": comment_url("history", comment),
-                "reply_form": kwargs.get("reply_form") or ReplyForm(),
+                "reply_form": kwargs.get("reply_form") or ReplyForm(user=self.request.user),
                 "reply_url": comment_url("reply", comment),
                 "can_reply": can_act and comment.status == Status.APPROVED,
                 "post_admin_url": reverse("wagtailadmin_pages:edit", args=[comment.post_id]),
@@ -193,22 +213,34 @@ class CommentInspectView(InspectView):
 
 class ReplyToCommentView(ModeratorRequiredMixin, CommentInspectView):
     """A moderator's reply goes through ``submit_comment`` like any other comment; a user
-    with the moderate permission gets it published at once and marked as staff."""
+    with the moderate permission gets it published at once and marked as staff. The
+    parent's history records it, in the same transaction as the reply."""
 
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
-        form = ReplyForm(request.POST)
+        user = request.user
+        form = ReplyForm(request.POST, user=user)
         if form.is_valid():
-            user = request.user
             data = {
-                "author_name": user.get_full_name().strip() or user.get_username(),
+                "author_name": signature(user),
                 "author_email": user.email,
                 "body": form.cleaned_data["body"],
                 "parent": self.object.pk,
             }
             try:
-                reply = submit_comment(self.object.post, data, user=user)
+                with transaction.atomic():
+                    reply = submit_comment(self.object.post, data, user=user)
+                    log(
+                        instance=self.object,
+                        action=REPLY_LOG_ACTION,
+                        user=user,
+                        data={
+                            "reply_id": reply.pk,
+                            "signed": reply.author_name,
+                            "excerpt": excerpt(reply),
+                        },
+                    )
             except CommentInvalid as invalid:
                 copy_submission_errors(invalid.form, form)
             except CommentRefused as refused:

@@ -1,7 +1,7 @@
 """The Comments snippet viewset: the listing, inspect and history views, and the URLs for
 decisions and replies, every one of them behind "Can moderate comments"."""
 
-from django.urls import re_path
+from django.urls import re_path, reverse
 from django.utils.functional import cached_property
 
 from wagtail.snippets.views.snippets import SnippetViewSet
@@ -43,6 +43,12 @@ class CommentViewSet(SnippetViewSet):
     @cached_property
     def menu_item_class(self):
         return CommentsMenuItem
+
+    @cached_property
+    def menu_url(self):
+        """The menu opens the queue, the comments awaiting a decision; the status filter
+        (with each status's count) shows the others."""
+        return f"{reverse(self.get_url_name('list'))}?status={Comment.Status.PENDING}"
 
     @property
     def url_finder_class(self):
