@@ -385,7 +385,7 @@ def test_a_comment_taken_for_a_bots_is_shown_to_its_author_as_held(
     assert comment.status == Comment.Status.SPAM
     assert response.status_code == 303
     assert response["Location"] == f"{seed_post.url}#comment-{comment.pk}"
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(30):
         mine = page_html(client, seed_post.url)
     awaiting = mine.select_one(f"#comment-{comment.pk}")
     assert "Your comment is awaiting moderation." in awaiting.get_text()
