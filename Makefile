@@ -39,7 +39,7 @@ admin: migrate
 
 serve:
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
-	$(MANAGE) runserver $(HOST):$(PORT)
+	WAGTAILADMIN_BASE_URL=http://$(HOST):$(PORT) $(MANAGE) runserver $(HOST):$(PORT)
 
 # The public checkers the tests run (Nu HTML Checker, axe-core, Spectral, openapi-typescript,
 # tsc), at the exact versions of their lockfile, installed again only when it changes.
@@ -63,7 +63,7 @@ lint: $(VENV)/.installed-test
 check: $(VENV)/.installed-test
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
-	DJANGO_SETTINGS_MODULE=cms.settings.production SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=example.org $(MANAGE) check --deploy --fail-level WARNING
+	DJANGO_SETTINGS_MODULE=cms.settings.production REDIS_URL=redis://127.0.0.1:6379/0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=example.org $(MANAGE) check --deploy --fail-level WARNING
 
 # Throughput of the site, its comment API and Isso on this machine (docs/benchmarks.md).
 # Options: BENCH_ARGS="--cases thread_ours,thread_isso", BENCH_DURATION=3 for a quick run.

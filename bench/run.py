@@ -246,6 +246,8 @@ def django_env(workdir, database_url, redis_url, key_prefix):
     if redis_url:
         env["REDIS_URL"] = redis_url
         env["CACHE_KEY_PREFIX"] = key_prefix
+    else:
+        env["CACHE_PER_PROCESS"] = "true"
     return env
 
 

@@ -9,6 +9,7 @@ class CmsConfig(AppConfig):
     verbose_name = "Site wiring"
 
     def ready(self):
+        from . import checks  # noqa: F401 (registers the deploy checks)
         from .api_cache import connect_invalidation_signals
 
         connect_invalidation_signals()

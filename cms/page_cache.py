@@ -11,15 +11,17 @@ Such a page carries no CSRF token and sets no cookie (the comment form's defence
 visitors without a session is in ``blog.comments.forgery``), so a shared cache in front
 may keep it too: responses say ``Cache-Control: public, max-age=0, s-maxage=N`` with N
 = SHARED_CACHE_SECONDS, which browsers do not cache and nginx keeps for N seconds (see
-``deploy/nginx.conf``). The only per-view part is the comment form's timing token: a
-placeholder in the stored copy, filled in with a token issued now for every response.
+``deploy/nginx.conf``). Parts that must be fresh for every view (the comment form's
+token, issued to this reader now) are registered by their feature with ``keep_fresh``:
+the stored copy holds placeholders, and each response gets them filled in. The body's
+final length is set once, by ``cms.framing``, after every rewrite.
 
 Visitors with a session (signed-in editors, readers whose comment awaits moderation
 and who must see it) and requests with other query strings always get a fresh page.
 """
 
+import functools
 import hashlib
-import re
 
 from django.conf import settings
 from django.core.cache import cache
@@ -27,11 +29,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from blog.comments.forms import FORM_TOKEN_PLACEHOLDER_PREFIX, make_form_token
-
 from .api_cache import COMMENTS, MEDIA, PAGES, current_versions, recent_responses
 
-FORM_TOKEN_PLACEHOLDER = re.compile(re.escape(FORM_TOKEN_PLACEHOLDER_PREFIX.encode()) + rb"(\d+)__")
 CACHEABLE_QUERY_PARAMETERS = {"cpage", "page", "tag"}
 UNCACHED_PATH_PREFIXES = ("/admin/", "/api/", "/comments/", "/search/", "/documents/")
 PAGE_KEY_PREFIX = "page-html:"
@@ -57,13 +56,20 @@ def page_key(request):
     return PAGE_KEY_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _with_fresh_form_tokens(content):
-    """Comment form tokens issued now: the comment rules time a reader from when the form
-    was shown, not from when the page was cached."""
-    if FORM_TOKEN_PLACEHOLDER_PREFIX.encode() in content:
-        content = FORM_TOKEN_PLACEHOLDER.sub(
-            lambda match: make_form_token(int(match[1])).encode(), content
-        )
+#: (compiled bytes pattern, fill(request, match) -> bytes), from ``keep_fresh``.
+_fresh_parts = []
+
+
+def keep_fresh(pattern, fill):
+    """Have every response from this cache carry ``fill(request, match)`` in place of each
+    match of ``pattern`` (a compiled bytes regex) in the stored page. A feature registers
+    its placeholders here (in its ``AppConfig.ready``) so the cache knows no feature."""
+    _fresh_parts.append((pattern, fill))
+
+
+def with_fresh_parts(request, content):
+    for pattern, fill in _fresh_parts:
+        content = pattern.sub(functools.partial(fill, request), content)
     return content
 
 
@@ -83,7 +89,7 @@ class PageCacheMiddleware:
                 recent_responses.set(key, *stored)
         if stored is not None:
             content, content_type = stored
-            response = HttpResponse(_with_fresh_form_tokens(content), content_type=content_type)
+            response = HttpResponse(with_fresh_parts(request, content), content_type=content_type)
             response["X-Page-Cache"] = "hit"
             return allow_shared_caching(response)
 
@@ -103,9 +109,9 @@ class PageCacheMiddleware:
             )
             recent_responses.set(key, response.content, response["Content-Type"])
             response["X-Page-Cache"] = "miss"
-            response.content = _with_fresh_form_tokens(response.content)
+            response.content = with_fresh_parts(request, response.content)
             return allow_shared_caching(response)
-        response.content = _with_fresh_form_tokens(response.content)
+        response.content = with_fresh_parts(request, response.content)
         patch_vary_headers(response, ["Cookie"])
         return response
 

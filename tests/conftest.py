@@ -1,7 +1,7 @@
 import datetime
 import io
 
-from django.core.cache import cache
+from django.core.cache import caches
 
 from wagtail.models import Site
 
@@ -15,14 +15,17 @@ from cms.api_cache import recent_responses
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Rendered pages, threads and content versions live in the cache, which outlives each
-    test's database transaction: every test starts and ends without them."""
-    cache.clear()
+    """Rendered pages, threads, content versions and the comment rules' counters live in
+    caches, which outlive each test's database transaction: every test starts and ends
+    without them."""
+    for cache in caches.all():
+        cache.clear()
     recent_responses.clear()
     post_lookup.forget()
     notify.forget_queued_sweep()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
     recent_responses.clear()
     post_lookup.forget()
     notify.forget_queued_sweep()

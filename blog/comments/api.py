@@ -33,8 +33,8 @@ from ninja.pagination import paginate
 
 from blog.models import BlogPostPage
 
+from . import form_tokens
 from .addresses import InvalidClientAddress, client_ip
-from .forms import make_form_token
 from .models import Comment, approved_comment_counts
 from .moderation import ModerationError, moderate
 from .post_lookup import live_post
@@ -205,17 +205,32 @@ def list_comments(request: HttpRequest, query: ThreadQuery = Query(...), **kwarg
 
 @router.get(
     "/form-token/",
-    response=FormToken,
+    response={200: FormToken, 404: ProblemDetail, 429: ProblemDetail},
     url_name="comment_form_token",
     summary="A token to post a comment with",
+    description=(
+        "A token is good for one comment, from the address and browser (User-Agent) that "
+        "fetched it, for `max_age_seconds`. 429: this address has fetched "
+        "COMMENTS_FORM_TOKENS_PER_MINUTE tokens this minute; see Retry-After."
+    ),
     operation_id="comments_form_token",
 )
 def form_token(request: HttpRequest, response: HttpResponse, query: ThreadQuery = Query(...)):  # noqa: B008
     post = live_post_or_404(query.page)
     # The token records when it was issued; a cached copy would defeat the timing check.
     response["Cache-Control"] = "no-store"
+    reader = form_tokens.Reader.of(request)
+    retry_after = form_tokens.too_many_requests(reader)
+    if retry_after:
+        refused = problem_response(
+            status=429,
+            detail=f"Too many form tokens from this address. Try again in {retry_after} seconds.",
+        )
+        refused["Retry-After"] = str(retry_after)
+        refused["Cache-Control"] = "no-store"
+        return refused
     return {
-        "token": make_form_token(post.pk),
+        "token": form_tokens.issue(post.pk, reader),
         "min_seconds": settings.COMMENTS_MIN_SECONDS_TO_POST,
         "max_age_seconds": settings.COMMENTS_FORM_MAX_AGE,
     }

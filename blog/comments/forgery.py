@@ -9,12 +9,10 @@ signed-in editor's comment is recorded as theirs. So:
 
 - a POST with a session cookie gets Django's own CSRF check; pages for a session are
   never served from a cache and carry the token;
-- a POST without one is refused when the browser says it comes from another site:
-  ``Sec-Fetch-Site`` other than ``same-origin``/``none``, or, from browsers that do not
-  send that, an ``Origin`` that is not this site's. This is the check Go's
-  ``http.CrossOriginProtection`` makes. A request with neither header is not a
-  browser's cross-site form post; it is let through, as the JSON API (``POST
-  /api/v3/comments/``) lets any client post a comment.
+- a POST without one is refused when the browser says it comes from another site
+  (``cms.cross_origin``: ``Sec-Fetch-Site``, else ``Origin``, else over HTTPS a
+  ``Referer`` from another site). A request with none of them is not a browser's
+  cross-site form post; it is let through, as the JSON API lets apps post comments.
 
 The comment rules (honeypot, timing token, flood limits, duplicates) apply either way.
 """
@@ -25,8 +23,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_protect
 
-SAFE_FETCH_SITES = {"same-origin", "none"}
-
+from cms import cross_origin
 
 def has_session(request):
     return settings.SESSION_COOKIE_NAME in request.COOKIES
@@ -34,18 +31,7 @@ def has_session(request):
 
 def cross_origin_reason(request):
     """Why this POST looks like another site's form, or None."""
-    fetch_site = request.headers.get("Sec-Fetch-Site")
-    if fetch_site:
-        if fetch_site in SAFE_FETCH_SITES:
-            return None
-        return f"The browser says this form was sent from another site ({fetch_site})."
-    origin = request.headers.get("Origin")
-    if origin is None:
-        return None
-    own_origin = f"{request.scheme}://{request.get_host()}"
-    if origin == own_origin or origin in settings.CSRF_TRUSTED_ORIGINS:
-        return None
-    return f"This form was sent from {origin}, not from this site."
+    return cross_origin.cross_origin_reason(request, settings.CSRF_TRUSTED_ORIGINS)
 
 
 def forgery_protected(view):

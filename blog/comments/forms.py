@@ -7,57 +7,15 @@ for and when. A bot that fills the honeypot or posts faster than a person can ty
 not told anything; its comment is stored as spam with the reason.
 """
 
-import time
-
 from django import forms
 from django.conf import settings
-from django.core import signing
 from django.core.validators import URLValidator
 
+from . import form_tokens
 from .models import Comment
 from .sanitize import strip_bidi_controls
 
-FORM_TOKEN_SALT = "blog.comments.form-token"  # noqa: S105 (a salt, not a secret)
 HONEYPOT_FIELD = "homepage"
-FORM_TOKEN_PLACEHOLDER_PREFIX = "__page_cache_form_token_"  # noqa: S105 (not a secret)
-
-
-def make_form_token(post_id):
-    return signing.dumps({"post": post_id, "shown": time.time()}, salt=FORM_TOKEN_SALT)
-
-
-def form_token_placeholder(post_id):
-    """What a page rendered for the whole-page cache holds instead of a token:
-    ``cms.page_cache`` puts a fresh one in each response, so the "shown" time is when
-    this reader got the page, not when the cached copy was made."""
-    return f"{FORM_TOKEN_PLACEHOLDER_PREFIX}{post_id}__"
-
-
-def token_has_expired(token):
-    try:
-        signing.loads(token or "", salt=FORM_TOKEN_SALT, max_age=settings.COMMENTS_FORM_MAX_AGE)
-    except signing.SignatureExpired:
-        return True
-    except signing.BadSignature:
-        return False
-    return False
-
-
-def bot_reason_for_token(token, post):
-    """Why a form token betrays a bot, or None when it looks like a person's."""
-    try:
-        payload = signing.loads(token or "", salt=FORM_TOKEN_SALT)
-    except signing.BadSignature:
-        return "Missing or forged form token"
-    if payload.get("post") != post.pk:
-        return "Form token was issued for another post"
-    if not settings.COMMENTS_RATE_LIMITS_ENABLED:
-        return None
-    elapsed = time.time() - float(payload.get("shown", 0))
-    minimum = settings.COMMENTS_MIN_SECONDS_TO_POST
-    if elapsed < minimum:
-        return f"Posted {elapsed:.1f} s after the form was shown (minimum {minimum} s)"
-    return None
 
 
 class WebsiteField(forms.URLField):
@@ -109,33 +67,41 @@ class CommentForm(forms.ModelForm):
             "body": {"required": "Please write a comment."},
         }
 
-    def __init__(self, *args, post, **kwargs):
+    def __init__(self, *args, post, reader, **kwargs):
+        """``reader``: the ``form_tokens.Reader`` the form is shown to or posted by."""
         self.post = post
+        self.reader = reader
         super().__init__(*args, **kwargs)
         self.fields["body"].strip = False
         self.fields["author_name"].widget.attrs["autocomplete"] = "name"
         self.fields["author_email"].widget.attrs["autocomplete"] = "email"
         self.fields["author_url"].widget.attrs["autocomplete"] = "url"
         if not self.is_bound:
-            self.initial.setdefault("token", make_form_token(post.pk))
+            self.initial.setdefault("token", form_tokens.issue(post.pk, reader))
 
     def clean(self):
         cleaned_data = super().clean()
-        if token_has_expired(cleaned_data.get("token")):
-            # The reader gets a fresh form with their text kept; a bot learns only that.
-            self.data = self.data.copy()
-            self.data["token"] = make_form_token(self.post.pk)
+        token = cleaned_data.get("token")
+        if form_tokens.has_expired(token):
             hours = max(1, settings.COMMENTS_FORM_MAX_AGE // 3600)
             hours = "an hour" if hours == 1 else f"{hours} hours"
-            self.add_error(
-                None,
-                forms.ValidationError(
-                    f"This form was opened more than {hours} ago. Your comment is kept "
-                    "below: please send it again.",
-                    code="expired",
-                ),
+            self.refuse_token(
+                f"This form was opened more than {hours} ago. Your comment is kept "
+                "below: please send it again.",
+                code="expired",
             )
+        else:
+            refusal = form_tokens.refusal(token, self.reader)
+            if refusal:
+                self.refuse_token(refusal, code="token_refused")
         return cleaned_data
+
+    def refuse_token(self, message, code):
+        """Refuse the form's token: the reader gets the form back with their text kept and
+        a fresh token; a bot learns only that."""
+        self.data = self.data.copy()
+        self.data["token"] = form_tokens.issue(self.post.pk, self.reader)
+        self.add_error(None, forms.ValidationError(message, code=code))
 
     def clean_author_name(self):
         name = " ".join(strip_bidi_controls(self.cleaned_data["author_name"]).split())
@@ -180,4 +146,4 @@ class CommentForm(forms.ModelForm):
         """Set after validation: why this submission looks automated, if it does."""
         if self.cleaned_data.get(HONEYPOT_FIELD):
             return "Filled in the hidden honeypot field"
-        return bot_reason_for_token(self.cleaned_data.get("token"), self.post)
+        return form_tokens.bot_reason(self.cleaned_data.get("token"), self.post)

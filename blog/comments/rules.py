@@ -8,15 +8,14 @@ these, so a rule has exactly one implementation.
 
 import datetime
 import hashlib
-import math
 import re
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 
+from . import limits
+from .addresses import rate_limit_key
 from .models import Comment, CommentSettings
 from .post_lookup import comment_rules
 from .sanitize import count_links, sanitize_comment
@@ -105,31 +104,38 @@ def duplicate_message():
 
 
 def ensure_not_flooding(ip_address, email):
-    """One comment per COMMENTS_FLOOD_SECONDS per IP address and per email.
+    """One comment per COMMENTS_FLOOD_SECONDS per address and per email; returns the
+    slots taken.
 
-    ``cache.add`` is atomic in Redis and in the local-memory cache, so two workers
-    racing for the same slot cannot both win.
+    Addresses count by ``addresses.rate_limit_key``: an IPv6 reader holds a whole /64,
+    so spelling one address several ways, or moving within one's own network, takes no
+    new slot. The windows live in ``limits`` (a store page caching cannot evict).
     """
     if not settings.COMMENTS_RATE_LIMITS_ENABLED:
-        return
+        return []
     window = settings.COMMENTS_FLOOD_SECONDS
-    now = time.time()
     keys = [f"comments:flood:email:{hashlib.sha256(email.lower().encode()).hexdigest()}"]
-    if ip_address:
-        keys.append(f"comments:flood:ip:{ip_address}")
+    address_key = rate_limit_key(ip_address)
+    if address_key:
+        keys.append(f"comments:flood:ip:{address_key}")
     taken = []
     for key in keys:
-        if cache.add(key, now + window, timeout=window):
+        retry_after = limits.take_slot(key, window)
+        if retry_after is None:
             taken.append(key)
             continue
-        for claimed in taken:
-            cache.delete(claimed)
-        expires_at = cache.get(key) or now + window
-        retry_after = max(1, math.ceil(expires_at - now))
+        free_flood_slots(taken)
         raise FloodLimited(
             f"You are commenting too quickly. Please wait {retry_after} seconds and try again.",
             retry_after=retry_after,
         )
+    return taken
+
+
+def free_flood_slots(keys):
+    """For a comment that took its slots but was not stored after all."""
+    for key in keys:
+        limits.free_slot(key)
 
 
 def _matching_word(words, candidate):

@@ -2,7 +2,8 @@
 comments, and the form (or "Comments are closed.")."""
 
 from .forgery import has_session
-from .forms import CommentForm, form_token_placeholder
+from . import form_tokens
+from .forms import CommentForm
 from .models import Comment
 from .rules import closed_reason
 from .threads import render_thread
@@ -57,8 +58,8 @@ def comment_section(request, post, form=None):
     if form is None:
         initial = {"parent": reply_to_id} if reply_to_id else {}
         if getattr(request, "rendering_for_page_cache", False):
-            initial["token"] = form_token_placeholder(post.pk)
-        form = CommentForm(post=post, initial=initial)
+            initial["token"] = form_tokens.placeholder(post.pk)
+        form = CommentForm(post=post, reader=form_tokens.Reader.of(request), initial=initial)
     parent_id = _positive_int(form["parent"].value())
     if parent_id:
         context["reply_to"] = (

@@ -2,12 +2,14 @@
 Posting a comment: the one path every comment takes, from the reader form and the API.
 
 Order matters: a closed post refuses before anything else; then the form validates
-(field errors, kept with what the reader typed); then duplicates and flooding are
-refused; only then is the comment sanitized, judged by the rules and stored.
+(field errors, and a form token that is expired, used or another reader's, kept with what
+the reader typed); then duplicates and flooding are refused; only then is the comment
+sanitized, judged by the rules, its token used up and the comment stored.
 """
 
 from django.db import IntegrityError, transaction
 
+from . import form_tokens
 from .forms import CommentForm
 from .models import Comment
 from .notify import comment_held, comment_published
@@ -21,6 +23,7 @@ from .rules import (
     ensure_not_flooding,
     ensure_open,
     fingerprint,
+    free_flood_slots,
 )
 from .sanitize import sanitize_comment
 
@@ -60,7 +63,7 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
     rules = comment_rules(getattr(post, "read_under_version", None))
     ensure_open(post, rules)
 
-    form = CommentForm(data, post=post)
+    form = CommentForm(data, post=post, reader=form_tokens.Reader(ip_address, user_agent or ""))
     if not form.is_valid():
         raise CommentInvalid(form)
 
@@ -77,8 +80,7 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
 
     history = Comment.objects.author_history(comment.fingerprint, comment.author_email)
     ensure_not_duplicate(history)
-    if not by_moderator:
-        ensure_not_flooding(ip_address, comment.author_email)
+    flood_slots = [] if by_moderator else ensure_not_flooding(ip_address, comment.author_email)
 
     comment.body_html = sanitize_comment(comment.body)
     verdict = decide(
@@ -91,9 +93,14 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
     comment.status = verdict.status
     comment.reason = verdict.reason
 
+    if not form_tokens.use_up(form.cleaned_data["token"]):
+        form.refuse_token(form_tokens.ALREADY_USED, code="token_refused")
+        raise CommentInvalid(form)
     try:
         store(comment)
     except IntegrityError as error:
+        form_tokens.give_back(form.cleaned_data["token"])
+        free_flood_slots(flood_slots)
         if Comment.objects.filter(fingerprint=comment.fingerprint).exists():
             raise DuplicateComment(duplicate_message()) from error
         if not type(post).objects.filter(pk=post.pk).exists():

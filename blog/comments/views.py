@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from . import form_tokens
 from .addresses import InvalidClientAddress, client_ip
 from .forgery import forgery_protected
 from .forms import CommentForm
@@ -52,7 +53,7 @@ def post_comment(request, post_id):
     except PostUnavailable as gone:
         raise Http404(gone.message) from gone
     except (CommentRefused, InvalidClientAddress) as refused:
-        form = CommentForm(request.POST, post=post)
+        form = CommentForm(request.POST, post=post, reader=form_tokens.Reader.of(request))
         form.is_valid()
         form.add_error(None, refused.message)
         response = render_post_with_form(request, post, form, status=refused.status_code)

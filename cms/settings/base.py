@@ -68,9 +68,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the body's final length is set after every rewrite (cms/framing.py).
+    "cms.framing.ContentLengthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cms.security_headers.SecurityHeadersMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Unsafe API requests: JSON only (so browsers must preflight) and not from other sites.
+    "cms.cross_origin.APIRequestForgeryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # HEAD on the API runs as its GET, cache included, and loses only the body.
     "cms.head_requests.HeadAsGetMiddleware",
@@ -145,22 +149,40 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Cache: Redis when REDIS_URL is set (production, and anything with more than
-# one worker process); a per-process memory cache otherwise.
+# Caches. "default" holds rendered pages, API answers and content versions: anything
+# in it may be evicted at any time. "comment_limits" holds what the comment rules count
+# (flood windows, used form tokens, token requests per address): page caching must never
+# be able to evict it, so it is a cache of its own. Both live in Redis when REDIS_URL is
+# set (production, and anything with more than one worker process); otherwise each is a
+# memory cache of this process.
+COMMENT_LIMITS_CACHE = "comment_limits"
 if os.environ.get("REDIS_URL"):
+    CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "cms")
     CACHES = {
         "default": {
             "BACKEND": "cms.redis_cache.SharedClientRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "cms"),
-        }
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        },
+        COMMENT_LIMITS_CACHE: {
+            "BACKEND": "cms.redis_cache.SharedClientRedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": f"{CACHE_KEY_PREFIX}-limits",
+        },
     }
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "cms-default",
-        }
+        },
+        # Entries last seconds (a flood window) to a day (a used form token); a hundred
+        # thousand of them is far more than one process sees in that time.
+        COMMENT_LIMITS_CACHE: {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "cms-comment-limits",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
     }
 
 # Background work (emails to moderators and readers, search index updates) goes
@@ -243,13 +265,18 @@ else:
     }
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
+# Documents always go through Wagtail's view, which checks their collection's privacy.
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 
 # Headless API (/api/v2/, /api/v3/): rich text as front-end HTML with links resolved,
 # browsers on the origins listed in CORS_ALLOWED_ORIGINS may call it, and anonymous GETs
 # carry an ETag and may be cached for API_CACHE_MAX_AGE seconds.
 WAGTAILAPI_RICH_TEXT_FORMAT = "html"
 WAGTAILAPI_LIMIT_MAX = 50
-WAGTAILAPI_BASE_URL = os.environ.get("WAGTAILAPI_BASE_URL", WAGTAILADMIN_BASE_URL)
+# Absolute URLs in API answers (detail_url, download_url, the find/ redirect) are built
+# from the Site the request came to, like canonical links and the sitemap, unless
+# WAGTAILAPI_BASE_URL names an address (for an API served on a host of its own).
+WAGTAILAPI_BASE_URL = os.environ.get("WAGTAILAPI_BASE_URL") or None
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "if-none-match"]
@@ -369,6 +396,9 @@ COMMENTS_HELD_NOTICE_DELAY = 10
 # A web worker trusts the post and the comment rules it has read for this long before
 # asking the cache whether they changed (changes made in the same worker apply at once).
 COMMENTS_CONTENT_RECHECK_SECONDS = 1
-# Benchmarks post thousands of comments from one address; they switch the flood and
-# timing rules off with COMMENTS_RATE_LIMITS=off. Never do that on a public site.
+# An address (an IPv6 /64) may fetch this many API form tokens a minute.
+COMMENTS_FORM_TOKENS_PER_MINUTE = int(os.environ.get("COMMENTS_FORM_TOKENS_PER_MINUTE", "30"))
+# Benchmarks post thousands of comments from one address with one token; they switch the
+# flood and timing rules, single-use tokens bound to their reader and the form-token
+# limit off with COMMENTS_RATE_LIMITS=off. Never do that on a public site.
 COMMENTS_RATE_LIMITS_ENABLED = env_bool("COMMENTS_RATE_LIMITS", True)

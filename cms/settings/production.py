@@ -17,6 +17,19 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("Set the SECRET_KEY environment variable for production.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")  # noqa: F405
+
+# Without Redis each worker process keeps its own caches: its own flood windows and used
+# form tokens (a reader's next POST on another worker gets a fresh window), and its own
+# content versions (a page cached by one worker outlives a comment posted on another).
+# CACHE_PER_PROCESS=true accepts that for a site run by a single process; `check --deploy`
+# then says what is lost (cms/checks.py).
+CACHE_PER_PROCESS = env_bool("CACHE_PER_PROCESS")  # noqa: F405
+if not os.environ.get("REDIS_URL") and not CACHE_PER_PROCESS:  # noqa: F405
+    raise ImproperlyConfigured(
+        "Set REDIS_URL for production: the comment rules' flood windows and single-use form "
+        "tokens, and the cached pages' content versions, must be shared by every worker. "
+        "For a site served by one single process, set CACHE_PER_PROCESS=true instead."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")  # noqa: F405
 
 # TLS is terminated by the proxy in front of us; it tells us so with this header.
@@ -40,6 +53,9 @@ MIDDLEWARE.insert(  # noqa: F405
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
 }
+# Once Wagtail has checked a document's privacy, nginx sends the file (cms/nginx_sendfile.py);
+# with no deploy/nginx.conf in front, use wagtail.utils.sendfile_streaming_backend.
+SENDFILE_BACKEND = os.environ.get("SENDFILE_BACKEND", "cms.nginx_sendfile")  # noqa: F405
 
 # Email goes out from a worker, not from the request that caused it: run
 # `manage.py db_worker` beside gunicorn. TASKS_BACKEND=...ImmediateBackend sends it

@@ -17,6 +17,11 @@ WAGTAILADMIN_BASE_URL = "http://testserver"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 if not os.environ.get("REDIS_URL"):  # noqa: F405
     CACHES = {  # noqa: F405
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        COMMENT_LIMITS_CACHE: {  # noqa: F405
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "test-comment-limits",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        },
     }
 WAGTAILAPI_BASE_URL = WAGTAILADMIN_BASE_URL

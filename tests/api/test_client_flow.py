@@ -46,6 +46,7 @@ def test_index_to_post_to_comment_to_moderation(
 
     approved = client.post(
         f"/api/v3/comments/moderation/{comment_id}/actions/approve/",
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {moderator_token}",
     )
     assert approved.json()["status"] == "approved"

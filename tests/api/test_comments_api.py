@@ -289,14 +289,14 @@ def test_moderation_actions_go_to_the_audit_log(
     pending = make_comment(seed_post, status=Comment.Status.PENDING)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {moderator_token}"}
 
-    response = client.post(f"{URL}moderation/{pending.pk}/actions/approve/", **auth)
+    response = client.post(f"{URL}moderation/{pending.pk}/actions/approve/", content_type="application/json", **auth)
 
     assert response.status_code == 200
     assert response.json()["status"] == "approved"
     actions = list(log_registry.get_logs_for_instance(pending).values_list("action", flat=True))
     assert actions == ["comments.approve"]
-    assert client.post(f"{URL}moderation/{pending.pk}/actions/explode/", **auth).status_code == 422
-    assert client.post(f"{URL}moderation/999999/actions/spam/", **auth).status_code == 404
+    assert client.post(f"{URL}moderation/{pending.pk}/actions/explode/", content_type="application/json", **auth).status_code == 422
+    assert client.post(f"{URL}moderation/999999/actions/spam/", content_type="application/json", **auth).status_code == 404
 
 
 def test_bulk_spam_trash_and_restore(
@@ -355,7 +355,7 @@ def test_no_response_contains_a_commenters_email_or_ip(
     ]
     bodies = [client.get(url).content for url in urls]
     bodies.append(client.get(f"{URL}moderation/?status=pending&status=approved", **auth).content)
-    bodies.append(client.post(f"{URL}moderation/{first.pk}/actions/unapprove/", **auth).content)
+    bodies.append(client.post(f"{URL}moderation/{first.pk}/actions/unapprove/", content_type="application/json", **auth).content)
 
     for body in bodies:
         assert b"private.example" not in body
@@ -379,7 +379,7 @@ def test_an_expired_form_token_is_a_field_error_naming_what_to_do(client, seed_p
     token_answer = client.get(f"{URL}form-token/", {"page": seed_post.pk}).json()
     assert token_answer["max_age_seconds"] == 60
     data = submission(seed_post, client)
-    with mock.patch("blog.comments.forms.time.time", return_value=time.time() + 61):
+    with mock.patch("blog.comments.form_tokens.time.time", return_value=time.time() + 61):
         response = post_json(client, data)
 
     assert response.status_code == 422

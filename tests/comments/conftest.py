@@ -2,7 +2,7 @@ import itertools
 
 import pytest
 
-from blog.comments.forms import make_form_token
+from blog.comments import form_tokens
 from blog.comments.models import Comment
 from blog.comments.rules import fingerprint
 from blog.comments.sanitize import sanitize_comment
@@ -16,14 +16,21 @@ def no_wait(settings):
     settings.COMMENTS_MIN_SECONDS_TO_POST = 0
 
 
-def form_data(post, **fields):
-    """What the reader form sends for a person who waited long enough."""
+def reader_token(post, ip="127.0.0.1", user_agent=""):
+    """A form token issued to the reader at ``ip`` with ``user_agent`` (Django's test
+    client sends REMOTE_ADDR 127.0.0.1 and no User-Agent unless told)."""
+    return form_tokens.issue(post.pk, form_tokens.Reader(ip, user_agent))
+
+
+def form_data(post, *, ip="127.0.0.1", user_agent="", **fields):
+    """What the reader form sends for a person at ``ip`` who waited long enough (post it
+    with ``REMOTE_ADDR=ip``: the token is bound to its reader)."""
     data = {
         "author_name": "Ada Reader",
         "author_email": "ada@example.com",
         "author_url": "",
         "body": "Thank you, this was useful.",
-        "token": make_form_token(post.pk),
+        "token": reader_token(post, ip, user_agent),
         "homepage": "",
     }
     data.update(fields)

@@ -56,8 +56,8 @@ def held_comment(post, publish, **fields):
     return publish(
         submit_comment,
         post,
-        form_data(post, author_email="newcomer@example.com", **fields),
-        ip_address=next_ip(),
+        form_data(post, author_email="newcomer@example.com", **fields, ip=(ip := next_ip())),
+        ip_address=ip,
     )
 
 
@@ -139,8 +139,8 @@ def test_no_moderator_email_for_a_comment_published_at_once(seed_post, moderator
     comment = publish(
         submit_comment,
         seed_post,
-        form_data(seed_post, author_email="regular@example.com"),
-        ip_address=next_ip(),
+        form_data(seed_post, author_email="regular@example.com", ip=(ip := next_ip())),
+        ip_address=ip,
     )
 
     assert comment.status == Comment.Status.APPROVED
@@ -156,8 +156,9 @@ def ada_comment(seed_post):
 
 
 def reply_to(parent, publish, email, **fields):
-    data = form_data(parent.post, parent=parent.pk, author_email=email, **fields)
-    return publish(submit_comment, parent.post, data, ip_address=next_ip())
+    ip = next_ip()
+    data = form_data(parent.post, ip=ip, parent=parent.pk, author_email=email, **fields)
+    return publish(submit_comment, parent.post, data, ip_address=ip)
 
 
 def test_an_approved_reply_emails_the_reader_who_asked_once(seed_post, ada_comment, publish):
@@ -378,8 +379,13 @@ def test_a_burst_of_held_comments_is_one_task_and_still_one_email_each(
         publish(
             submit_comment,
             seed_post,
-            form_data(seed_post, author_email=f"new{number}@example.com", body=f"Held {number}"),
-            ip_address=next_ip(),
+            form_data(
+                seed_post,
+                author_email=f"new{number}@example.com",
+                body=f"Held {number}",
+                ip=(ip := next_ip()),
+            ),
+            ip_address=ip,
         )
         for number in range(3)
     ]
@@ -420,8 +426,13 @@ def test_a_comment_held_just_before_the_queued_sweep_runs_queues_another(
         publish(
             submit_comment,
             seed_post,
-            form_data(seed_post, author_email=f"new{number}@example.com", body=f"Held {number}"),
-            ip_address=next_ip(),
+            form_data(
+                seed_post,
+                author_email=f"new{number}@example.com",
+                body=f"Held {number}",
+                ip=(ip := next_ip()),
+            ),
+            ip_address=ip,
         )
 
     assert DBTaskResult.objects.count() == 2

@@ -265,8 +265,13 @@ def test_an_erased_author_is_not_trusted_as_known_when_they_comment_again(
 
     again = submit_comment(
         seed_post,
-        form_data(seed_post, author_email=ADA, body="I tried <em>this</em> for a month."),
-        ip_address=next_ip(),
+        form_data(
+            seed_post,
+            author_email=ADA,
+            body="I tried <em>this</em> for a month.",
+            ip=(ip := next_ip()),
+        ),
+        ip_address=ip,
     )
 
     assert again.status == Comment.Status.PENDING

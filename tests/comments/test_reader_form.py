@@ -11,10 +11,9 @@ from django.test import Client
 import pytest
 from bs4 import BeautifulSoup
 
-from blog.comments.forms import make_form_token
 from blog.comments.models import Comment
 from tests.comments.admin_users import make_editor
-from tests.comments.conftest import form_data, make_comment, next_ip
+from tests.comments.conftest import form_data, make_comment, next_ip, reader_token
 from tests.management import run_manage
 
 pytestmark = pytest.mark.usefixtures("no_wait")
@@ -25,8 +24,9 @@ def page_html(client, url):
 
 
 def post_comment(client, post, **fields):
+    ip = next_ip()
     return client.post(
-        f"/comments/post/{post.pk}/", form_data(post, **fields), REMOTE_ADDR=next_ip()
+        f"/comments/post/{post.pk}/", form_data(post, ip=ip, **fields), REMOTE_ADDR=ip
     )
 
 
@@ -67,10 +67,11 @@ def test_a_form_sent_from_another_site_is_refused(seed_post):
         {"HTTP_ORIGIN": "https://attacker.example"},
         {"HTTP_ORIGIN": "null"},
     ):
+        ip = next_ip()
         response = Client().post(
             f"/comments/post/{seed_post.pk}/",
-            form_data(seed_post),
-            REMOTE_ADDR=next_ip(),
+            form_data(seed_post, ip=ip),
+            REMOTE_ADDR=ip,
             **headers,
         )
         assert response.status_code == 403, headers
@@ -85,14 +86,16 @@ def test_a_form_sent_from_this_site_is_accepted(seed_post):
             {},  # not a browser: like the JSON API, allowed (the comment rules still apply)
         )
     ):
+        ip = next_ip()
         response = Client().post(
             f"/comments/post/{seed_post.pk}/",
             form_data(
                 seed_post,
+                ip=ip,
                 author_email=f"reader{number}@example.com",
                 body=f"Posted from this site ({number}).",
             ),
-            REMOTE_ADDR=next_ip(),
+            REMOTE_ADDR=ip,
             **headers,
         )
         assert response.status_code == 303, headers
@@ -250,10 +253,13 @@ def test_an_anonymous_reader_is_recorded_without_a_user(seed_post, client):
 
 def test_a_form_opened_too_long_ago_asks_again_and_keeps_the_text(seed_post, client, settings):
     settings.COMMENTS_FORM_MAX_AGE = 3600
-    with mock.patch("blog.comments.forms.time.time", return_value=time.time() - 3601):
-        stale_token = make_form_token(seed_post.pk)
+    with mock.patch("blog.comments.form_tokens.time.time", return_value=time.time() - 3601):
+        stale_token = reader_token(seed_post)
 
-    response = post_comment(client, seed_post, token=stale_token, body="Written over lunch.")
+    response = client.post(
+        f"/comments/post/{seed_post.pk}/",
+        form_data(seed_post, token=stale_token, body="Written over lunch."),
+    )
 
     assert response.status_code == 400
     page = BeautifulSoup(response.content, "html.parser")
@@ -263,9 +269,68 @@ def test_a_form_opened_too_long_ago_asks_again_and_keeps_the_text(seed_post, cli
     assert fresh_token != stale_token
     assert not Comment.objects.exists()
 
-    again = post_comment(client, seed_post, token=fresh_token, body="Written over lunch.")
+    again = client.post(
+        f"/comments/post/{seed_post.pk}/",
+        form_data(seed_post, token=fresh_token, body="Written over lunch."),
+    )
     assert again.status_code == 303
     assert Comment.objects.get().body == "Written over lunch."
+
+
+def test_comment_cookies_go_over_https_only_when_the_site_does(seed_post, client, settings):
+    settings.COMMENTS_COOKIE_SECURE = True
+    response = post_comment(client, seed_post, remember="on", author_url="https://ada.example")
+
+    assert response.status_code == 303
+    author = response.cookies["comment_author"]
+    just_posted = response.cookies["comment_posted"]
+    assert author["secure"] is True and just_posted["secure"] is True
+    assert author["samesite"] == just_posted["samesite"] == "Lax"
+    # The form's script reads the author cookie (static/js/comments.js); only the server
+    # and nginx read the other.
+    assert not author["httponly"] and just_posted["httponly"] is True
+    assert parse_qs(author.value) == {
+        "name": ["Ada Reader"],
+        "email": ["ada@example.com"],
+        "url": ["https://ada.example"],
+    }
+
+
+def test_the_author_cookie_holds_no_empty_field(seed_post, client):
+    response = post_comment(client, seed_post, remember="on", author_url="")
+
+    assert "url" not in response.cookies["comment_author"].value
+
+
+def test_forgetting_the_author_goes_over_https_only_too(seed_post, client, settings):
+    settings.COMMENTS_COOKIE_SECURE = True
+    response = post_comment(client, seed_post)
+
+    forgotten = response.cookies["comment_author"]
+    assert forgotten.value == ""
+    assert forgotten["max-age"] == 0
+    assert forgotten["secure"] is True
+
+
+def test_over_plain_http_in_development_the_comment_cookies_still_work(seed_post, client):
+    response = post_comment(client, seed_post, remember="on")
+
+    assert not response.cookies["comment_author"]["secure"]
+    assert not response.cookies["comment_posted"]["secure"]
+
+
+def test_production_settings_send_the_comment_cookies_over_https_only():
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.COMMENTS_COOKIE_SECURE)",
+        DJANGO_SETTINGS_MODULE="cms.settings.production",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="example.org",
+        CACHE_PER_PROCESS="true",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "True"
 
 
 # What readers meet around the form: names isolated, errors in view, honest notices
@@ -416,59 +481,3 @@ def test_comment_times_are_whole_seconds_with_a_timezone(seed_post, client):
     assert len(times) == 2
     for time_element in times:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", time_element["datetime"])
-
-
-def test_comment_cookies_go_over_https_only_when_the_site_does(seed_post, client, settings):
-    settings.COMMENTS_COOKIE_SECURE = True
-    response = post_comment(client, seed_post, remember="on", author_url="https://ada.example")
-
-    assert response.status_code == 303
-    author = response.cookies["comment_author"]
-    just_posted = response.cookies["comment_posted"]
-    assert author["secure"] is True and just_posted["secure"] is True
-    assert author["samesite"] == just_posted["samesite"] == "Lax"
-    # The form's script reads the author cookie (static/js/comments.js); only the server
-    # and nginx read the other.
-    assert not author["httponly"] and just_posted["httponly"] is True
-    assert parse_qs(author.value) == {
-        "name": ["Ada Reader"],
-        "email": ["ada@example.com"],
-        "url": ["https://ada.example"],
-    }
-
-
-def test_the_author_cookie_holds_no_empty_field(seed_post, client):
-    response = post_comment(client, seed_post, remember="on", author_url="")
-
-    assert "url" not in response.cookies["comment_author"].value
-
-
-def test_forgetting_the_author_goes_over_https_only_too(seed_post, client, settings):
-    settings.COMMENTS_COOKIE_SECURE = True
-    response = post_comment(client, seed_post)
-
-    forgotten = response.cookies["comment_author"]
-    assert forgotten.value == ""
-    assert forgotten["max-age"] == 0
-    assert forgotten["secure"] is True
-
-
-def test_over_plain_http_in_development_the_comment_cookies_still_work(seed_post, client):
-    response = post_comment(client, seed_post, remember="on")
-
-    assert not response.cookies["comment_author"]["secure"]
-    assert not response.cookies["comment_posted"]["secure"]
-
-
-def test_production_settings_send_the_comment_cookies_over_https_only():
-    result = run_manage(
-        "shell",
-        "-c",
-        "from django.conf import settings; print(settings.COMMENTS_COOKIE_SECURE)",
-        DJANGO_SETTINGS_MODULE="cms.settings.production",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="example.org",
-        CACHE_PER_PROCESS="true",
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "True"

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings as django_settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -16,10 +17,14 @@ pytestmark = pytest.mark.usefixtures("no_wait")
 
 def post_comment(client, post, ip=None, **fields):
     headers = {name: fields.pop(name) for name in list(fields) if name.startswith("HTTP_")}
+    ip = ip or next_ip()
+    forwarded = headers.get("HTTP_X_FORWARDED_FOR")
+    behind_proxy = forwarded and django_settings.TRUSTED_PROXY_HOPS
+    reader_ip = forwarded.split(",")[-1].strip() if behind_proxy else ip
     return client.post(
         f"/comments/post/{post.pk}/",
-        form_data(post, **fields),
-        REMOTE_ADDR=ip or next_ip(),
+        form_data(post, ip=reader_ip, user_agent="Mozilla/5.0 test", **fields),
+        REMOTE_ADDR=ip,
         HTTP_USER_AGENT="Mozilla/5.0 test",
         **headers,
     )
@@ -112,14 +117,21 @@ class TestWords:
         rules(blocked_words="badbot/1.0\n203.0.113.")
         client.post(
             f"/comments/post/{seed_post.pk}/",
-            form_data(seed_post),
+            form_data(seed_post, ip="203.0.113.9"),
             REMOTE_ADDR="203.0.113.9",
         )
         assert only_comment().reason == "Contains the blocked word “203.0.113.” (IP address)"
+        ip = next_ip()
         client.post(
             f"/comments/post/{seed_post.pk}/",
-            form_data(seed_post, author_email="b@example.com", body="Other"),
-            REMOTE_ADDR=next_ip(),
+            form_data(
+                seed_post,
+                ip=ip,
+                user_agent="BadBot/1.0",
+                author_email="b@example.com",
+                body="Other",
+            ),
+            REMOTE_ADDR=ip,
             HTTP_USER_AGENT="BadBot/1.0",
         )
         assert Comment.objects.get(body="Other").reason == (

@@ -16,10 +16,11 @@ pytestmark = pytest.mark.usefixtures("no_wait")
 
 
 def reply(client, post, parent, **fields):
+    ip = next_ip()
     return client.post(
         f"/comments/post/{post.pk}/",
-        form_data(post, parent=str(parent.pk), **fields),
-        REMOTE_ADDR=next_ip(),
+        form_data(post, ip=ip, parent=str(parent.pk), **fields),
+        REMOTE_ADDR=ip,
     )
 
 
@@ -198,8 +199,8 @@ def test_after_posting_the_reader_lands_on_the_page_of_threads_that_shows_the_co
 
     new_thread = client.post(
         f"/comments/post/{seed_post.pk}/",
-        form_data(seed_post, body="A new thread, on page 2.", **known),
-        REMOTE_ADDR=next_ip(),
+        form_data(seed_post, ip="192.0.2.70", body="A new thread, on page 2.", **known),
+        REMOTE_ADDR="192.0.2.70",
     )
     answer = reply(client, seed_post, tops[0], body="A reply on page 1.", **known)
 

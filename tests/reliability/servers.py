@@ -182,6 +182,8 @@ class Site:
         )
         if self.cache_prefix:
             env.update(REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX=self.cache_prefix)
+        else:
+            env.update(CACHE_PER_PROCESS="true")
         return env
 
     def start(self):

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from django.core.cache import cache
+from django.core.cache import caches
 
 import pytest
 
@@ -20,10 +20,12 @@ def load_xss_vectors():
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Flood windows, rendered threads and cached pages live in the cache."""
-    cache.clear()
+    """Flood windows, used form tokens, rendered threads and cached pages live in caches."""
+    for cache in caches.all():
+        cache.clear()
     yield
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture

@@ -69,7 +69,13 @@ def seeded(seed_post, make_posts, open_comments, settings):
     for number in range(3):
         response = reader.post(
             f"/comments/post/{seed_post.pk}/",
-            form_data(seed_post, author_email=email, body=f"Form comment {number}"),
+            form_data(
+                seed_post,
+                ip=ip,
+                user_agent=browser,
+                author_email=email,
+                body=f"Form comment {number}",
+            ),
             REMOTE_ADDR=ip,
             HTTP_USER_AGENT=browser,
         )
@@ -78,7 +84,12 @@ def seeded(seed_post, make_posts, open_comments, settings):
     email, ip, browser = READERS[1]
     app = Client()
     for post in posts:
-        token = app.get("/api/v3/comments/form-token/", {"page": post.pk}).json()["token"]
+        token = app.get(
+            "/api/v3/comments/form-token/",
+            {"page": post.pk},
+            REMOTE_ADDR=ip,
+            HTTP_USER_AGENT=browser,
+        ).json()["token"]
         response = app.post(
             "/api/v3/comments/",
             {
@@ -97,7 +108,13 @@ def seeded(seed_post, make_posts, open_comments, settings):
     email, ip, browser = READERS[2]
     response = Client().post(
         f"/comments/post/{posts[1].pk}/",
-        form_data(posts[1], author_email=email, author_url="https://second.example/"),
+        form_data(
+            posts[1],
+            ip=ip,
+            user_agent=browser,
+            author_email=email,
+            author_url="https://second.example/",
+        ),
         REMOTE_ADDR=ip,
         HTTP_USER_AGENT=browser,
     )
@@ -278,7 +295,10 @@ def test_moderators_api_answers_carry_no_email_or_ip_address(seeded):
         assert response.status_code == 200
         responses[url] = (200, response["Content-Type"], response.content)
     comment = Comment.objects.filter(status=Comment.Status.PENDING).first()
-    response = client.post(f"/api/v3/comments/moderation/{comment.pk}/actions/approve/")
+    response = client.post(
+        f"/api/v3/comments/moderation/{comment.pk}/actions/approve/",
+        content_type="application/json",
+    )
     assert response.status_code == 200
     responses["approve"] = (200, response["Content-Type"], response.content)
     assert len(json.loads(responses[urls[0]][2])["items"]) == Comment.objects.count()

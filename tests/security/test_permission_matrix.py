@@ -293,8 +293,9 @@ def test_api_moderation(seed_post, caller, label, method, path, body, action):
     before = state()
 
     kwargs = {"headers": headers}
-    if body:
-        kwargs.update(data=body(comment), content_type="application/json")
+    if method == "post":
+        # The API takes JSON only (a form's body gets 415): what apps send.
+        kwargs.update(data=body(comment) if body else None, content_type="application/json")
     response = getattr(client, method)(path(comment), **kwargs)
 
     if caller in API_ALLOWED:
