@@ -25,6 +25,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from cms import cross_origin
 
+
 def has_session(request):
     return settings.SESSION_COOKIE_NAME in request.COOKIES
 
