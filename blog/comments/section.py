@@ -1,8 +1,8 @@
 """What the post page shows under the article: the thread, the reader's own held
 comments, and the form (or "Comments are closed.")."""
 
-from .forgery import has_session
 from . import form_tokens
+from .forgery import has_session
 from .forms import CommentForm
 from .models import Comment
 from .rules import closed_reason

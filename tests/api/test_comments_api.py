@@ -289,14 +289,28 @@ def test_moderation_actions_go_to_the_audit_log(
     pending = make_comment(seed_post, status=Comment.Status.PENDING)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {moderator_token}"}
 
-    response = client.post(f"{URL}moderation/{pending.pk}/actions/approve/", content_type="application/json", **auth)
+    response = client.post(
+        f"{URL}moderation/{pending.pk}/actions/approve/", content_type="application/json", **auth
+    )
 
     assert response.status_code == 200
     assert response.json()["status"] == "approved"
     actions = list(log_registry.get_logs_for_instance(pending).values_list("action", flat=True))
     assert actions == ["comments.approve"]
-    assert client.post(f"{URL}moderation/{pending.pk}/actions/explode/", content_type="application/json", **auth).status_code == 422
-    assert client.post(f"{URL}moderation/999999/actions/spam/", content_type="application/json", **auth).status_code == 404
+    assert (
+        client.post(
+            f"{URL}moderation/{pending.pk}/actions/explode/",
+            content_type="application/json",
+            **auth,
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"{URL}moderation/999999/actions/spam/", content_type="application/json", **auth
+        ).status_code
+        == 404
+    )
 
 
 def test_bulk_spam_trash_and_restore(
@@ -355,7 +369,13 @@ def test_no_response_contains_a_commenters_email_or_ip(
     ]
     bodies = [client.get(url).content for url in urls]
     bodies.append(client.get(f"{URL}moderation/?status=pending&status=approved", **auth).content)
-    bodies.append(client.post(f"{URL}moderation/{first.pk}/actions/unapprove/", content_type="application/json", **auth).content)
+    bodies.append(
+        client.post(
+            f"{URL}moderation/{first.pk}/actions/unapprove/",
+            content_type="application/json",
+            **auth,
+        ).content
+    )
 
     for body in bodies:
         assert b"private.example" not in body

@@ -14,7 +14,7 @@ import pytest
 from blog.comments import form_tokens
 from blog.comments.models import Comment, CommentSettings
 from blog.comments.moderation import moderate
-from tests.comments.conftest import form_data, make_comment, next_ip
+from tests.comments.conftest import form_data, make_comment
 
 pytestmark = pytest.mark.usefixtures("comment_rules")
 
