@@ -62,6 +62,7 @@ class BlogPagesAPIViewSet(PagesAPIViewSet):
                 .annotate(comment_count=approved_count_subquery())
                 .prefetch_related(
                     "tags",
+                    "authors",
                     Prefetch(
                         "hero_image",
                         queryset=ArticleImage.objects.prefetch_renditions(HERO_IMAGE_SPEC),

@@ -1,13 +1,34 @@
 """
-API fields of a post that come from its discussion: the approved comment count and
-whether comments are open. Both v2 (as serializer fields) and v3 (typed from their
-return annotations) use them.
+API fields of a post that are not plain columns: its authors, and what comes from its
+discussion (the approved comment count and whether comments are open). Both v2 (as
+serializer fields) and v3 (typed from their return annotations) use them.
 """
 
 from rest_framework.fields import Field
+from typing_extensions import TypedDict
 
 from .comments.models import CommentSettings
 from .comments.rules import closed_reason
+
+
+class AuthorDict(TypedDict):
+    id: int
+    name: str
+    credentials: str
+
+
+class AuthorsField(Field):
+    """What a byline shows of each author, by name as the site lists them. Without it the
+    many-to-many relation is left out of ``fields=*`` (and would be bare ids)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, authors) -> list[AuthorDict]:
+        return [
+            AuthorDict(id=author.pk, name=author.name, credentials=author.credentials)
+            for author in authors.all()
+        ]
 
 
 class CommentCountField(Field):

@@ -26,7 +26,7 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from taggit.models import Tag, TaggedItemBase
 
-from .api_fields import CommentCountField, CommentsOpenField
+from .api_fields import AuthorsField, CommentCountField, CommentsOpenField
 from .blocks import ArticleBodyBlock
 from .comments.models import approved_count_subquery
 from .comments.section import comment_section
@@ -221,6 +221,7 @@ class BlogPostPage(Page):
             "hero_image_rendition",
             serializer=ImageRenditionField("fill-1200x630", source="hero_image"),
         ),
+        APIField("authors", serializer=AuthorsField()),
         APIField("comments_enabled"),
         APIField("comments_open", serializer=CommentsOpenField()),
         APIField("comment_count", serializer=CommentCountField()),

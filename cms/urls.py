@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.shortcuts import redirect
 from django.templatetags.static import static as static_url
-from django.urls import include, path
+from django.urls import include, path, reverse
 from django.utils.cache import patch_cache_control
 from django.views.generic import TemplateView
 
@@ -9,6 +9,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
+from wagtail.models import Site
 
 from search import views as search_views
 
@@ -23,6 +24,19 @@ def favicon(request):
     return response
 
 
+class RobotsView(TemplateView):
+    """Names the sitemap at the Site's address, where the sitemap lists every page, not at
+    whichever host name the request used (a crawler told of two hosts sees two sites)."""
+
+    template_name = "robots.txt"
+    content_type = "text/plain"
+
+    def get_context_data(self, **kwargs):
+        site = Site.find_for_request(self.request)
+        root_url = site.root_url if site else self.request.build_absolute_uri("/").rstrip("/")
+        return super().get_context_data(sitemap_url=root_url + reverse("sitemap"), **kwargs)
+
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("favicon.ico", favicon, name="favicon"),
@@ -32,11 +46,7 @@ urlpatterns = [
     path("search/", search_views.search, name="search"),
     path("comments/", include("blog.comments.urls")),
     path("sitemap.xml", sitemap, name="sitemap"),
-    path(
-        "robots.txt",
-        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
-        name="robots_txt",
-    ),
+    path("robots.txt", RobotsView.as_view(), name="robots_txt"),
 ]
 
 if settings.DEBUG:

@@ -1,8 +1,18 @@
 """The v2 pages and images endpoints, against the seed article."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
 from django.core.cache import cache
 
+from wagtail.models import Site
+
 import pytest
+
+from blog.models import Author
 
 pytestmark = pytest.mark.django_db
 
@@ -172,6 +182,115 @@ def test_find_by_html_path_redirects_to_the_post(client, seed_post):
     assert client.get(response["Location"]).json()["id"] == seed_post.pk
 
 
+SERVED = "http://127.0.0.1:8301"
+
+
+@pytest.fixture
+def site_served_elsewhere(seed_post, settings):
+    """What `make run PORT=8301` leaves: the Site at the address it serves, and no
+    WAGTAILAPI_BASE_URL (dev and production settings set none unless asked to)."""
+    settings.WAGTAILAPI_BASE_URL = None
+    site = Site.objects.get(is_default_site=True)
+    site.hostname, site.port = "127.0.0.1", 8301
+    site.save()
+    return seed_post
+
+
+def follow(client, url):
+    """Fetch an absolute URL from the API the way an app would, here through the test client."""
+    assert url.startswith(f"{SERVED}/"), url
+    parts = urlsplit(url)
+    return client.get(f"{parts.path}?{parts.query}", HTTP_HOST="127.0.0.1:8301")
+
+
+def test_api_links_follow_the_site_address(client, site_served_elsewhere):
+    post = site_served_elsewhere
+    get = {"HTTP_HOST": "127.0.0.1:8301"}
+    listing = client.get(POSTS, **get).json()
+    detail_url = listing["items"][0]["meta"]["detail_url"]
+    assert detail_url == f"{SERVED}/api/v2/pages/{post.pk}/"
+    assert follow(client, detail_url).json()["id"] == post.pk
+
+    found = client.get(
+        "/api/v2/pages/find/?html_path=/blog/dry-needling-chronic-muscle-cramping/", **get
+    )
+    assert found.status_code == 302
+    assert follow(client, found["Location"]).json()["id"] == post.pk
+
+    detail = follow(client, detail_url).json()
+    assert detail["meta"]["html_url"] == f"{SERVED}{post.url}"
+    image = client.get("/api/v2/images/", **get).json()["items"][0]
+    assert follow(client, image["meta"]["detail_url"]).json()["id"] == post.hero_image.pk
+
+
+def test_dev_and_production_settings_take_api_links_from_the_site_unless_told():
+    """A fixed default (it was WAGTAILADMIN_BASE_URL, port 8000) sent apps to an address
+    nothing served whenever the site ran anywhere else."""
+    root = Path(__file__).resolve().parents[2]
+    code = "from django.conf import settings as s; print(s.WAGTAILAPI_BASE_URL)"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("WAGTAILAPI_BASE_URL", "DJANGO_SETTINGS_MODULE")
+    }
+
+    def base_url(**extra):
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=root,
+            env={**env, "DJANGO_SETTINGS_MODULE": "cms.settings.dev", **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+    assert base_url() == "None"
+    assert base_url(WAGTAILAPI_BASE_URL="https://api.example.org") == "https://api.example.org"
+
+
+def test_make_run_gives_image_links_the_address_it_serves(client, site_served_elsewhere, settings):
+    """Rendition ``full_url`` (Wagtail builds it from WAGTAILADMIN_BASE_URL, as it does the
+    admin links in moderators' e-mails) follows `make run HOST=… PORT=…` too."""
+    root = Path(__file__).resolve().parents[2]
+    commands = subprocess.run(
+        ["make", "-n", "run", "HOST=127.0.0.1", "PORT=8301"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    (serve,) = [line for line in commands if " runserver " in line]
+    environment = dict(word.split("=", 1) for word in serve.split() if "=" in word)
+    assert environment["WAGTAILADMIN_BASE_URL"] == SERVED
+    assert serve.endswith("runserver 127.0.0.1:8301")
+
+    settings.WAGTAILADMIN_BASE_URL = environment["WAGTAILADMIN_BASE_URL"]
+    post = client.get(
+        f"/api/v2/pages/{site_served_elsewhere.pk}/", HTTP_HOST="127.0.0.1:8301"
+    ).json()
+    full_url = post["hero_image_rendition"]["full_url"]
+    assert full_url.startswith(f"{SERVED}/media/images/")
+
+
+def test_all_fields_include_the_authors(client, seed_post):
+    physio = Author.objects.create(name="Dana Physio", credentials="PT, DPT")
+    doctor = Author.objects.create(name="Sam Doctor")
+    seed_post.authors.set([physio, doctor])
+    seed_post.save_revision().publish()
+
+    listed = client.get(f"{POSTS}&fields=*").json()["items"][0]
+    detail = client.get(f"/api/v2/pages/{seed_post.pk}/").json()
+    expected = [
+        {"id": physio.pk, "name": "Dana Physio", "credentials": "PT, DPT"},
+        {"id": doctor.pk, "name": "Sam Doctor", "credentials": ""},
+    ]
+    assert listed["authors"] == expected
+    assert detail["authors"] == expected
+
+
 def test_bad_listing_parameters_are_400s_not_500s(client, seed_post):
     assert client.get(f"{POSTS}&fields=nope").status_code == 400
     assert client.get("/api/v2/pages/?type=blog.Nope").status_code == 400
@@ -198,12 +317,12 @@ def test_listing_with_all_fields_uses_a_fixed_number_of_queries(
     client, make_illustrated_posts, django_assert_max_num_queries
 ):
     """50 posts, each with its own hero image and a figure in its body (rendition URLs for
-    both), cost what one would: no query per post, per image or per rendition."""
+    both), cost what one would: no query per post, per image, per rendition or per author."""
     make_illustrated_posts(50)
     url = f"{POSTS}&fields=*&limit=50"
     client.get(url)  # renditions are generated (and stored) on the first read
 
     cache.clear()
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         response = client.get(url)
     assert len(response.json()["items"]) == 50

@@ -1,6 +1,12 @@
 """Wagtail's v3 pages API with our fields, and the one-call post listing."""
 
+from urllib.parse import urlsplit
+
+from wagtail.models import Site
+
 import pytest
+
+from blog.models import Author
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +44,43 @@ def test_find_by_html_path(client, seed_post):
 
     assert response.status_code == 302
     assert f"/api/v3/pages/{seed_post.pk}/" in response["Location"]
+
+
+def test_links_follow_the_site_address(client, seed_post, settings):
+    """As `make run PORT=8301` leaves it: the Site at the served address, no explicit
+    WAGTAILAPI_BASE_URL."""
+    settings.WAGTAILAPI_BASE_URL = None
+    site = Site.objects.get(is_default_site=True)
+    site.hostname, site.port = "127.0.0.1", 8301
+    site.save()
+    served = {"HTTP_HOST": "127.0.0.1:8301"}
+
+    (post,) = client.get("/api/v3/posts/", **served).json()["items"]
+    assert post["html_url"] == f"http://127.0.0.1:8301{seed_post.url}"
+    assert post["detail_url"] == f"http://127.0.0.1:8301/api/v3/pages/{seed_post.pk}/"
+    found = client.get(f"/api/v3/pages/find/?html_path={seed_post.url}", **served)
+    assert found.status_code == 302
+    # v3 redirects by path alone, so it follows whatever address was asked.
+    location = urlsplit(found["Location"])
+    assert (location.netloc, location.path) == ("", f"/api/v3/pages/{seed_post.pk}/")
+    followed = client.get(urlsplit(found["Location"]).path, **served)
+    assert followed.json()["id"] == seed_post.pk
+
+
+def test_post_detail_names_its_authors_with_a_typed_schema(client, seed_post):
+    physio = Author.objects.create(name="Dana Physio", credentials="PT, DPT")
+    seed_post.authors.set([physio])
+    seed_post.save_revision().publish()
+
+    data = client.get(f"/api/v3/pages/{seed_post.pk}/").json()
+    assert data["authors"] == [{"id": physio.pk, "name": "Dana Physio", "credentials": "PT, DPT"}]
+    schemas = client.get("/api/v3/openapi.json").json()["components"]["schemas"]
+    authors = schemas["BlogPostPageSchema"]["properties"]["authors"]
+    item = next(option for option in authors["anyOf"] if option.get("type") == "array")["items"]
+    author = schemas[item["$ref"].rsplit("/", 1)[1]]
+    assert author["required"] == ["id", "name", "credentials"]
+    # Authors are chosen in the editor, not written through the API.
+    assert "authors" not in schemas["BlogPostPageCreateSchema"]["properties"]
 
 
 def test_posts_listing_is_newest_first_with_what_an_index_needs(client, seed_post, make_posts):

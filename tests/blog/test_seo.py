@@ -2,9 +2,12 @@
 
 import json
 import re
+from urllib.parse import urlsplit
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+
+from wagtail.models import Site
 
 from bs4 import BeautifulSoup
 from defusedxml import ElementTree
@@ -53,14 +56,35 @@ def test_sitemap_lists_every_live_post_and_no_draft(seed_post, make_posts, clien
 
 
 def test_robots_txt_allows_the_site_and_points_to_the_sitemap(db, client):
-    response = client.get("/robots.txt", HTTP_HOST="example.org")
+    response = client.get("/robots.txt")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     lines = response.content.decode().splitlines()
     assert "User-agent: *" in lines
     assert "Disallow: /admin/" in lines
     assert "Allow: /" in lines
-    assert "Sitemap: http://example.org/sitemap.xml" in lines
+    assert "Sitemap: http://localhost/sitemap.xml" in lines
+
+
+def test_robots_txt_names_the_sitemap_where_the_sitemap_lists_the_pages(seed_post, client):
+    """Asked on another host name (an IP, an old domain), robots.txt still names the
+    Site's sitemap, whose every URL is on the Site's address."""
+    site = Site.objects.get(is_default_site=True)
+    site.hostname, site.port = "127.0.0.1", 8301
+    site.save()
+
+    robots = client.get("/robots.txt", HTTP_HOST="other.example.org").content.decode()
+    (sitemap_line,) = [line for line in robots.splitlines() if line.startswith("Sitemap: ")]
+    sitemap_url = sitemap_line.removeprefix("Sitemap: ")
+    assert sitemap_url == "http://127.0.0.1:8301/sitemap.xml"
+
+    sitemap = client.get(urlsplit(sitemap_url).path, HTTP_HOST="127.0.0.1:8301")
+    locations = [
+        url.findtext(f"{SITEMAP}loc")
+        for url in ElementTree.fromstring(sitemap.content).findall(f"{SITEMAP}url")
+    ]
+    assert f"http://127.0.0.1:8301{seed_post.url}" in locations
+    assert {urlsplit(location).netloc for location in locations} == {"127.0.0.1:8301"}
 
 
 def test_post_has_canonical_open_graph_and_twitter_meta(seed_post, client):
