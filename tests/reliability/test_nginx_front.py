@@ -1,22 +1,61 @@
 """
 The site behind ``deploy/nginx.conf``, as production runs it: anonymous pages and API
 answers come from nginx's one-second cache, everything personal reaches Django, a reader
-sees their own comment at once, and the comment rules see the reader's address.
+sees their own comment at once, the comment rules see the reader's address, a document
+leaves only through Wagtail's privacy check, and HEAD carries no body.
 """
 
+import json
 import os
 import re
 import shutil
+import socket
+import stat
 import tempfile
 import time
+from contextlib import closing
 
 import pytest
 import requests
 
 from deploy.nginx import nginx_binary
-from tests.reliability.servers import GunicornServer, NginxFront
+from tests.management import run_manage
+from tests.reliability.servers import LOOPBACK, GunicornServer, NginxFront
 
 FORM_TOKEN = re.compile(r'name="token" value="([^"]+)"')
+
+#: A public document and one in a collection for signed-in users only, added once per
+#: site through ``manage.py shell`` against the site's own database and MEDIA_ROOT.
+ADD_DOCUMENTS = """
+import json
+from django.core.files.base import ContentFile
+from wagtail.documents import get_document_model
+from wagtail.models import BaseViewRestriction, Collection, CollectionViewRestriction
+
+Document = get_document_model()
+content = bytes(range(256)) * 1200
+members = Collection.objects.filter(name="Front: signed-in readers").first()
+if members is None:
+    members = Collection.get_first_root_node().add_child(name="Front: signed-in readers")
+    CollectionViewRestriction.objects.create(
+        collection=members, restriction_type=BaseViewRestriction.LOGIN
+    )
+found = {}
+for key, title, collection in [
+    ("public", "Front: public protocol", None),
+    ("private", "Front: members' protocol", members),
+]:
+    document = Document.objects.filter(title=title).first()
+    if document is None:
+        document = Document(title=title, file=ContentFile(content, name=f"front-{key}.bin"))
+        if collection is not None:
+            document.collection = collection
+        document.save()
+    found[key] = {"url": document.url, "file": document.file.name}
+print(json.dumps(found))
+"""
+#: The content ADD_DOCUMENTS gives both documents.
+DOCUMENT_BYTES = bytes(range(256)) * 1200
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +202,108 @@ def test_the_comment_rules_see_the_readers_address_not_a_made_up_one(front):
         "SELECT ip_address FROM comments_comment WHERE body = %s", (body,)
     )
     assert address == "127.0.0.1"
+
+
+# Documents
+
+
+@pytest.fixture(scope="module")
+def documents(front):
+    site = front.server.site
+    result = run_manage("shell", "-c", ADD_DOCUMENTS, environment=site.environment())
+    assert result.returncode == 0, result.stderr[-3000:]
+    readable_by_nginx(site.directory / "media")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def readable_by_nginx(media_root):
+    """Run as root, nginx's workers are ``nobody``, who must get through the test's
+    private temporary folders to MEDIA_ROOT, as www-data must in production."""
+    if os.geteuid() != 0:
+        return
+    for folder in [*reversed(media_root.parents), media_root]:
+        if folder.owner() == "root" and str(folder).startswith(tempfile.gettempdir() + "/"):
+            folder.chmod(folder.stat().st_mode | stat.S_IXOTH)
+
+
+def test_a_public_document_is_sent_whole_by_nginx_after_wagtails_check(front, documents):
+    response = get(front, documents["public"]["url"])
+
+    assert response.status_code == 200, front.server.log_tail()
+    assert response.content == DOCUMENT_BYTES
+    assert response.headers["Content-Length"] == str(len(DOCUMENT_BYTES))
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'"
+    assert "X-Accel-Redirect" not in response.headers
+    # nginx sent the file itself: it answers ranges, which Django's answer would not.
+    part = get(front, documents["public"]["url"], headers={"Range": "bytes=256-511"})
+    assert part.status_code == 206
+    assert part.content == DOCUMENT_BYTES[256:512]
+
+
+def test_a_private_document_sends_an_anonymous_reader_to_log_in(front, documents):
+    response = get(front, documents["private"]["url"])
+
+    assert response.status_code == 302
+    assert "login" in response.headers["Location"]
+    assert DOCUMENT_BYTES[:512] not in response.content
+    assert "X-Accel-Redirect" not in response.headers
+
+
+@pytest.mark.parametrize("which", ["private", "public"])
+def test_no_document_file_is_served_from_media(front, documents, which):
+    file_name = documents[which]["file"]  # documents/front-....bin
+    folder, name = file_name.split("/", 1)
+    paths = [
+        f"/media/{file_name}",
+        f"/media//{file_name}",
+        f"/media/images/../{file_name}",
+        f"/media/{folder}%2F{name}",
+        f"/internal-media/{file_name}",
+    ]
+
+    for path in paths:
+        response = get(front, path)
+        assert response.status_code in (403, 404), (path, response.status_code)
+        assert DOCUMENT_BYTES[:512] not in response.content, path
+
+
+# HEAD
+
+
+def raw_exchange(port, request):
+    """Every byte the server sends for ``request`` until it closes the connection."""
+    with closing(socket.create_connection((LOOPBACK, port), timeout=30)) as connection:
+        connection.sendall(request)
+        received = b""
+        while chunk := connection.recv(65536):
+            received += chunk
+    return received
+
+
+@pytest.mark.parametrize("through", ["gunicorn", "nginx"])
+def test_head_on_the_api_carries_its_get_length_and_no_body(front, through):
+    port = front.server.port if through == "gunicorn" else front.port
+    path = "/api/v3/posts/"
+    get_body = get(front, path).content
+
+    answer = raw_exchange(
+        port,
+        f"HEAD {path} HTTP/1.1\r\nHost: {LOOPBACK}\r\nConnection: close\r\n\r\n".encode(),
+    )
+
+    head, _, after_head = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {
+        name.lower(): value.strip() for name, value in (line.split(":", 1) for line in header_lines)
+    }
+    assert status_line.split()[1] == "200", answer[:500]
+    assert after_head == b""
+    if through == "gunicorn":
+        assert headers["content-length"] == str(len(get_body))
+    else:
+        # nginx asks upstream with GET and may frame that answer itself (chunked): then
+        # HEAD names no length, which HTTP allows; a wrong one it never names.
+        assert headers.get("content-length", str(len(get_body))) == str(len(get_body))
+    assert "etag" in headers
