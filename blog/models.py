@@ -11,19 +11,19 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import cached_property
 
-from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel, MultipleChooserPanel
 from wagtail.api import APIField
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images.api.fields import ImageRenditionField
 from wagtail.images.models import AbstractImage, AbstractRendition, Image
-from wagtail.models import Page, PageManager
+from wagtail.models import Orderable, Page, PageManager
 from wagtail.query import PageQuerySet
 from wagtail.search import index
 from wagtail.signals import page_published
 
 from modelcluster.contrib.taggit import ClusterTaggableManager
-from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.fields import ParentalKey
 from taggit.models import Tag, TaggedItemBase
 
 from .api_fields import AuthorsField, CommentCountField, CommentsOpenField
@@ -38,11 +38,24 @@ LISTING_IMAGE_SPEC = "fill-640x360"
 class ArticleImage(AbstractImage):
     """Wagtail's image, plus the credit and source link that stock-photo licences ask for."""
 
+    description = models.CharField(
+        "description (alt text)",
+        max_length=255,
+        blank=True,
+        default="",
+        help_text=(
+            "Becomes the image's alt text: say what the image shows, for readers who cannot "
+            "see it. If left empty, the title is used."
+        ),
+    )
     credit = models.CharField(
         max_length=255, blank=True, help_text="Who to credit, for example “Freepik”."
     )
     source_url = models.URLField(
-        max_length=1000, blank=True, help_text="Where the image comes from, linked in the credit."
+        "source URL",
+        max_length=1000,
+        blank=True,
+        help_text="Where the image comes from, linked in the credit.",
     )
 
     admin_form_fields = Image.admin_form_fields + ("credit", "source_url")
@@ -77,6 +90,20 @@ class Author(index.Indexed, models.Model):
 
     def __str__(self):
         return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+
+class BlogPostAuthor(Orderable):
+    """One author of one post, in byline order. A row of its own (not a bare many-to-many)
+    so the editor picks authors with the snippet chooser, which can also create one."""
+
+    page = ParentalKey("blog.BlogPostPage", related_name="author_links", on_delete=models.CASCADE)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+")
+
+    panels = [FieldPanel("author")]
+
+    class Meta(Orderable.Meta):
+        verbose_name = "author"
+        verbose_name_plural = "authors"
 
 
 class BlogPostTag(TaggedItemBase):
@@ -185,7 +212,11 @@ class BlogPostPage(Page):
     )
     body = StreamField(ArticleBodyBlock(), blank=True)
     tags = ClusterTaggableManager(through=BlogPostTag, blank=True)
-    authors = ParentalManyToManyField(Author, blank=True, related_name="posts")
+    # Edited as ``author_links`` (an InlinePanel); this relation reads them back for
+    # listings, feeds, JSON-LD and the API.
+    authors = models.ManyToManyField(
+        Author, through=BlogPostAuthor, blank=True, related_name="posts"
+    )
     comments_enabled = models.BooleanField(
         "Comments open",
         default=True,
@@ -195,9 +226,13 @@ class BlogPostPage(Page):
     objects = BlogPostManager()
 
     content_panels = Page.content_panels + [
-        MultiFieldPanel(
-            [FieldPanel("date"), FieldPanel("authors"), FieldPanel("tags")],
-            heading="About the post",
+        MultiFieldPanel([FieldPanel("date"), FieldPanel("tags")], heading="About the post"),
+        MultipleChooserPanel(
+            "author_links",
+            chooser_field_name="author",
+            heading="Authors",
+            label="Author",
+            help_text="In byline order. Not listed yet? The chooser’s “New author” tab adds one.",
         ),
         FieldPanel("intro"),
         FieldPanel("hero_image"),
@@ -238,6 +273,12 @@ class BlogPostPage(Page):
         context = super().get_context(request, *args, **kwargs)
         context.update(comment_section(request, self, form=comment_form))
         return context
+
+    @property
+    def byline_authors(self):
+        """The authors in the editor's order, read from the page in hand: a preview shows
+        the authors being edited, not the published ones."""
+        return [link.author for link in self.author_links.select_related("author")]
 
     def related_posts(self):
         """Other live posts sharing the most tags with this one, newest first among equals,

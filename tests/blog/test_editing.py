@@ -1,7 +1,7 @@
 """Editors compose posts in the Wagtail admin, with every block type, under the blog index only."""
 
 from wagtail.models import Page
-from wagtail.test.utils.form_data import nested_form_data, rich_text, streamfield
+from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
 import pytest
 
@@ -25,6 +25,7 @@ def post_form(body, **overrides):
         "date": "2025-05-01",
         "intro": "Does magnesium help night-time leg cramps?",
         "tags": "magnesium, cramps",
+        "author_links": inline_formset([]),
         "body": streamfield(body),
         "comments_enabled": "on",
         "action-publish": "publish",
@@ -147,3 +148,66 @@ def test_block_previews_render_for_editors(block_name, expected, seed_post, admi
 
 def test_the_root_has_only_the_home_page(seed_post):
     assert [page.specific_class for page in Page.get_first_root_node().get_children()] == [HomePage]
+
+
+# Authors: chosen (or created) with the snippet chooser, in byline order
+
+
+def test_an_editor_chooses_authors_in_byline_order(blog_index, seed_post, admin_client):
+    from blog.models import Author
+
+    physio = Author.objects.create(name="Dana Physio", credentials="PT, DPT")
+    doctor = Author.objects.create(name="Ari Doctor")
+    form = admin_client.get(add_url(blog_index))
+    assert 'id="id_author_links-OPEN_MODAL"' in form.text, "the Authors panel has no chooser"
+    assert 'name="authors"' not in form.text, "the bare multi-select is still there"
+
+    links = inline_formset([{"author": str(physio.pk)}, {"author": str(doctor.pk)}])
+    response = admin_client.post(add_url(blog_index), post_form([], author_links=links))
+
+    assert response.status_code == 302
+    post = BlogPostPage.objects.get(slug="magnesium-night-cramps")
+    assert post.byline_authors == [physio, doctor]
+    assert set(post.authors.all()) == {physio, doctor}
+    page = admin_client.get(post.url)
+    assert "By Dana Physio, PT, DPT, Ari Doctor" in " ".join(page.text.split())
+
+
+def test_the_author_chooser_creates_an_author_in_the_modal(seed_post, admin_client):
+    from django.urls import reverse
+
+    from blog.models import Author
+
+    chooser = admin_client.get(reverse("wagtailsnippetchoosers_blog_author:choose"))
+    assert chooser.status_code == 200
+    assert "New author" in chooser.json()["html"]
+
+    create_url = reverse("wagtailsnippetchoosers_blog_author:create")
+    refused = admin_client.post(create_url, {"name": "", "credentials": "", "bio": ""})
+    assert refused.json()["step"] == "reshow_creation_form"
+    assert "This field is required." in refused.json()["htmlFragment"]
+    assert not Author.objects.exists()
+
+    created = admin_client.post(
+        create_url, {"name": "Lee Nurse", "credentials": "RN", "bio": "Writes on sleep."}
+    )
+    result = created.json()
+    assert result["step"] == "chosen"
+    author = Author.objects.get(name="Lee Nurse")
+    assert str(result["result"]["id"]) == str(author.pk)
+    assert author.credentials == "RN"
+
+
+def test_a_preview_shows_the_authors_being_edited(blog_index, seed_post, admin_client):
+    from blog.models import Author
+
+    author = Author.objects.create(name="Dana Physio")
+    preview_url = f"/admin/pages/{seed_post.pk}/edit/preview/"
+    links = inline_formset([{"author": str(author.pk)}])
+    data = post_form([], title=seed_post.title, slug=seed_post.slug, author_links=links)
+    assert admin_client.post(preview_url, data).json()["is_valid"]
+
+    preview = admin_client.get(preview_url)
+
+    assert "By Dana Physio" in " ".join(preview.text.split())
+    assert not seed_post.authors.exists(), "a preview must not publish the authors"
