@@ -1,7 +1,8 @@
 """
 schema.org JSON-LD for a post: an ``Article`` whose ``citation`` lists every study card
 as a ``ScholarlyArticle``, so search engines and citation tools see the evidence a post
-rests on, not only its words.
+rests on, not only its words. The publisher carries a logo, which search engines want for
+article results: a PNG (they do not take SVG logos), at least 112 px square.
 
 The JSON is written into a <script> element, where the HTML parser ends the element at
 the first ``</script>`` whatever the JSON means; ``<``, ``>`` and ``&`` are therefore
@@ -9,11 +10,16 @@ written as JSON unicode escapes, which parse back to the same text.
 """
 
 import json
+from urllib.parse import urljoin
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+
+# The favicon's mark, drawn once with Pillow at this size and committed.
+PUBLISHER_LOGO = ("img/publisher-logo.png", 112, 112)
 
 SCRIPT_SAFE_ESCAPES = {
     ord("<"): "\\u003C",
@@ -40,7 +46,9 @@ def study_citation(study):
         "name": f"{study.study_type_label} in {study['journal']} ({study['year']})",
         "datePublished": str(study["year"]),
         "isPartOf": {"@type": "Periodical", "name": study["journal"]},
-        "about": study["population"],
+        # Whom the study looked at. "about" expects a Thing, not text; MedicalStudy's
+        # "population" is schema.org's word for a study's participants.
+        "about": {"@type": "MedicalStudy", "population": study["population"]},
         "description": study["finding"],
     }
     if study.citation_url:
@@ -56,7 +64,18 @@ def study_citation(study):
 
 def article_structured_data(post, canonical_url, root_url, image=None):
     """The Article for `post`; `image` is (absolute URL, width, height) of its share image."""
-    publisher = {"@type": "Organization", "name": settings.WAGTAIL_SITE_NAME, "url": f"{root_url}/"}
+    logo_path, logo_width, logo_height = PUBLISHER_LOGO
+    publisher = {
+        "@type": "Organization",
+        "name": settings.WAGTAIL_SITE_NAME,
+        "url": f"{root_url}/",
+        "logo": {
+            "@type": "ImageObject",
+            "url": urljoin(f"{root_url}/", static(logo_path)),
+            "width": logo_width,
+            "height": logo_height,
+        },
+    }
     authors = [
         {
             "@type": "Person",

@@ -4,6 +4,8 @@ import json
 import re
 from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -11,6 +13,7 @@ from wagtail.models import Site
 
 from bs4 import BeautifulSoup
 from defusedxml import ElementTree
+from PIL import Image
 
 from blog.models import Author
 from blog.structured_data import json_ld_script
@@ -132,6 +135,24 @@ def test_json_ld_describes_the_article_and_cites_every_study(seed_post, client):
     ]
     assert all(c["@type"] == "ScholarlyArticle" for c in citations)
     assert citations[2]["description"].startswith("Patients experienced reduced pain")
+    # "about" takes a Thing: the study, with whom it looked at.
+    assert citations[0]["about"] == {
+        "@type": "MedicalStudy",
+        "population": "Patients with myofascial pain syndrome",
+    }
+
+
+def test_json_ld_publisher_has_a_logo_search_engines_accept(seed_post, client):
+    logo = json_ld(client.get(seed_post.url))["publisher"]["logo"]
+    assert logo["@type"] == "ImageObject"
+    assert logo["url"] == "http://localhost/static/img/publisher-logo.png"
+    # The file the URL names: a PNG (search engines refuse SVG logos), at least 112 px
+    # square, and exactly the size the JSON-LD states.
+    path = finders.find(urlsplit(logo["url"]).path.removeprefix(settings.STATIC_URL))
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert image.size == (logo["width"], logo["height"])
+        assert min(image.size) >= 112
 
 
 def test_json_ld_links_a_study_by_its_doi(seed_post, blog_index, client):
