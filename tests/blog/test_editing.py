@@ -4,6 +4,7 @@ from wagtail.models import Page
 from wagtail.test.utils.form_data import inline_formset, nested_form_data, rich_text, streamfield
 
 import pytest
+from bs4 import BeautifulSoup
 
 from blog.models import BlogIndexPage, BlogPostPage
 from home.models import HomePage
@@ -211,3 +212,16 @@ def test_a_preview_shows_the_authors_being_edited(blog_index, seed_post, admin_c
 
     assert "By Dana Physio" in " ".join(preview.text.split())
     assert not seed_post.authors.exists(), "a preview must not publish the authors"
+
+
+def test_the_image_form_says_the_description_is_the_alt_text(seed_post, admin_client):
+    page = BeautifulSoup(
+        admin_client.get(f"/admin/images/{seed_post.hero_image_id}/").content, "html.parser"
+    )
+
+    description = page.select_one("label[for='id_description']").get_text(" ", strip=True)
+    assert description.startswith("Description (alt text)")
+    help_text = page.select_one("#id_description-helptext, #panel-child-description-helptext")
+    assert help_text is not None and "alt text" in help_text.get_text()
+    source = page.select_one("label[for='id_source_url']").get_text(" ", strip=True)
+    assert source == "Source URL"
