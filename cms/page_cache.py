@@ -22,6 +22,7 @@ and who must see it) and requests with other query strings always get a fresh pa
 
 import functools
 import hashlib
+import re
 
 from django.conf import settings
 from django.core.cache import cache
@@ -31,9 +32,24 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from .api_cache import COMMENTS, MEDIA, PAGES, current_versions, recent_responses
 
-CACHEABLE_QUERY_PARAMETERS = {"cpage", "page", "tag"}
+#: Query parameters a cached page may have, each once, in its one canonical spelling: any
+#: other spelling (``?page=01``, ``?page=2&page=2``) is served but not stored, so no one
+#: can grow the cache by inventing URLs. Pages out of range are 404s, never stored.
+CACHEABLE_QUERY_PARAMETERS = {
+    "cpage": re.compile(r"[1-9][0-9]{0,5}"),
+    "page": re.compile(r"[1-9][0-9]{0,5}"),
+    "tag": re.compile(r"[-a-zA-Z0-9_]{1,100}"),
+}
 UNCACHED_PATH_PREFIXES = ("/admin/", "/api/", "/comments/", "/search/", "/documents/")
 PAGE_KEY_PREFIX = "page-html:"
+
+
+def has_canonical_query(request):
+    for name, values in request.GET.lists():
+        spelling = CACHEABLE_QUERY_PARAMETERS.get(name)
+        if spelling is None or len(values) != 1 or not spelling.fullmatch(values[0]):
+            return False
+    return True
 
 
 def wants_cached_page(request):
@@ -41,7 +57,7 @@ def wants_cached_page(request):
         request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and not request.path_info.startswith(UNCACHED_PATH_PREFIXES)
-        and set(request.GET) <= CACHEABLE_QUERY_PARAMETERS
+        and has_canonical_query(request)
     )
 
 

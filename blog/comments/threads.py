@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.template.loader import render_to_string
 
 from cms.api_cache import COMMENTS, bump, comments_of_post, current_versions
@@ -121,6 +122,9 @@ def render_thread(post, page_number=1, *, comments_open=True):
     entries = public_thread(post.pk)
     paginator = Paginator(build_tree(entries), settings.COMMENTS_THREADS_PER_PAGE)
     page = paginator.get_page(page_number)
+    if page.number != page_number:
+        # Out of range: only real pages are kept, so made-up numbers cannot grow the cache.
+        raise Http404("That page of comments does not exist.")
     rendered = {
         "html": render_to_string(
             "blog/comments/thread.html",
