@@ -102,6 +102,11 @@ def preview_in_panel(client, post, **fields):
         "date": post.date.isoformat(),
         "intro": post.intro,
         "body-count": "0",
+        # The authors' inline formset, empty.
+        "author_links-TOTAL_FORMS": "0",
+        "author_links-INITIAL_FORMS": "0",
+        "author_links-MIN_NUM_FORMS": "0",
+        "author_links-MAX_NUM_FORMS": "1000",
         **fields,
     }
     state = client.post(preview_url, form)
@@ -215,6 +220,8 @@ def test_production_sends_hsts_and_passes_check_deploy():
         "DJANGO_SETTINGS_MODULE": "cms.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "example.org",
+        # Production refuses to start without a shared cache; `make check` names the same.
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
     }
     code = (
         "from django.conf import settings as s; "
