@@ -55,6 +55,9 @@ def has_canonical_query(request):
 def wants_cached_page(request):
     return (
         request.method in ("GET", "HEAD")
+        # Wagtail renders a preview through a made-up request for the page's own URL:
+        # a draft must never be stored where readers would get it.
+        and not getattr(request, "is_dummy", False)
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and not request.path_info.startswith(UNCACHED_PATH_PREFIXES)
         and has_canonical_query(request)
