@@ -19,6 +19,8 @@ Allowed cells must succeed; every other cell gets 401/403 (or the login redirect
 admin) and leaves comments, their statuses and the audit log exactly as they were.
 """
 
+import json
+
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import NoReverseMatch, get_resolver, reverse
@@ -315,6 +317,40 @@ def test_api_moderation(seed_post, caller, label, method, path, body, action):
     text = response.content.decode()
     assert "queue-person@example.com" not in text
     assert "198.51.100.23" not in text
+
+
+WRITES = [operation for operation in API_OPERATIONS if operation[1] == "post"]
+
+
+@pytest.mark.parametrize(
+    ("label", "method", "path", "body", "action"), WRITES, ids=[op[0] for op in WRITES]
+)
+@pytest.mark.parametrize(
+    ("way", "extra"),
+    [
+        ("form body", {"content_type": "text/plain"}),
+        ("another site's page", {"headers": {"Origin": "https://attacker.example"}}),
+        ("cross-site fetch", {"headers": {"Sec-Fetch-Site": "cross-site"}}),
+    ],
+)
+def test_a_moderators_token_cannot_be_used_from_another_site(
+    seed_post, label, method, path, body, action, way, extra
+):
+    """Even with a moderator's token, an unsafe API request that is not JSON (415), or that
+    a browser says another site sent (403), changes nothing (issue 11, item 1)."""
+    comment = make_comment(seed_post, status=START_STATUS.get(action, Status.PENDING))
+    client, headers = api_client_for("moderator's token")
+    before = state()
+    payload = json.dumps(body(comment) if body else {})
+    response = client.generic(
+        "POST",
+        path(comment),
+        payload,
+        content_type=extra.get("content_type", "application/json"),
+        headers={**headers, **extra.get("headers", {})},
+    )
+    assert response.status_code == (415 if way == "form body" else 403), response.content
+    assert state() == before
 
 
 @pytest.mark.parametrize("caller", ["editor's token", "moderator's token", "admin's token"])
