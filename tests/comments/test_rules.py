@@ -4,6 +4,7 @@ import datetime
 
 from django.conf import settings as django_settings
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 import pytest
@@ -154,7 +155,10 @@ class TestBots:
         assert response.status_code == 303
         comment = only_comment()
         assert (comment.status, comment.reason) == ("spam", "Filled in the hidden honeypot field")
-        assert client.get(seed_post.url).content.decode().count("awaiting moderation") == 0
+        # Its sender is told what the author of any held comment is; nobody else sees it.
+        assert response["Location"] == f"{seed_post.url}#comment-{comment.pk}"
+        assert client.get(seed_post.url).content.decode().count("awaiting moderation") == 1
+        assert "awaiting moderation" not in Client().get(seed_post.url).content.decode()
 
     def test_posting_faster_than_the_minimum_is_spam(self, seed_post, client, settings):
         settings.COMMENTS_MIN_SECONDS_TO_POST = 3
