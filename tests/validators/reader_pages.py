@@ -56,10 +56,11 @@ def prepare_reader_site(seed_post, settings):
     tag = seed_post.tags.first().slug
 
     author = Client()
+    address = next_ip()
     posted = author.post(
         f"/comments/post/{seed_post.pk}/",
-        form_data(seed_post, body=PENDING_BODY, author_email="new-reader@example.com"),
-        REMOTE_ADDR=next_ip(),
+        form_data(seed_post, ip=address, body=PENDING_BODY, author_email="new-reader@example.com"),
+        REMOTE_ADDR=address,
     )
     assert posted.status_code == 303, posted.content[:500]
     assert Comment.objects.get(body=PENDING_BODY).status == Comment.Status.PENDING
@@ -85,10 +86,12 @@ def prepare_reader_site(seed_post, settings):
 def render_with_test_client(site, page):
     """The HTML Django sends for ``page``, and its status."""
     if page.refused_form:
+        # Form tokens are bound to the reader's address: the same one fetches and posts.
+        address = next_ip()
         response = Client().post(
             f"/comments/post/{site.post.pk}/",
-            form_data(site.post, **REFUSED_FIELDS),
-            REMOTE_ADDR=next_ip(),
+            form_data(site.post, ip=address, **REFUSED_FIELDS),
+            REMOTE_ADDR=address,
         )
         assert response.status_code == 400, response.status_code
         return response
