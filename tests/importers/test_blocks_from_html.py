@@ -1,0 +1,197 @@
+"""The HTML-to-blocks recognizer on its own: WordPress markup in, body blocks out."""
+
+from blog.blocks import ArticleBodyBlock
+from blog.importers.blocks_from_html import blocks_from_html, recognize_study
+from blog.seed import POST
+
+from .seed_markup import seed_article
+
+
+def types(conversion):
+    return [block_type for block_type, _ in conversion.blocks]
+
+
+def values(conversion, block_type):
+    return [value for kind, value in conversion.blocks if kind == block_type]
+
+
+def seed_values(block_type):
+    return [value for kind, value in POST["body"] if kind == block_type]
+
+
+def test_the_seed_article_from_the_block_editor_becomes_the_seed_blocks():
+    _, content = seed_article()
+    conversion = blocks_from_html(content)
+
+    assert conversion.take_intro() == POST["intro"]
+    assert types(conversion) == [block_type for block_type, _ in POST["body"]]
+    leads = [[i["lead"] for i in v["items"]] for v in values(conversion, "key_points")]
+    assert leads == [[i["lead"] for i in v["items"]] for v in seed_values("key_points")]
+    titles = [[i["title"] for i in v["items"]] for v in values(conversion, "numbered_list")]
+    assert titles == [[i["title"] for i in v["items"]] for v in seed_values("numbered_list")]
+    studies = [(s["year"], s["study_type"], s["journal"]) for s in values(conversion, "study_card")]
+    assert studies == [
+        (s["year"], s["study_type"], s["journal"]) for s in seed_values("study_card")
+    ]
+    # Down to the words: populations, findings and the caveat callout are the seed's own.
+    assert conversion.blocks == list(POST["body"])
+    assert conversion.study_candidates == []
+    assert conversion.removed == []
+
+
+def test_the_blocks_made_are_valid_article_blocks():
+    _, content = seed_article()
+    conversion = blocks_from_html(content)
+    conversion.take_intro()
+    body = ArticleBodyBlock()
+    body.clean(body.to_python([{"type": t, "value": v} for t, v in conversion.blocks]))
+
+
+CLASSIC = """<h2 id="Why">Why it matters</h2>
+Dry needling is <strong>popular</strong>.
+It is done by <em>trained</em> people.
+
+A 2018 cohort study in the British Journal of Sports Medicine found that runners with calf cramps improved.
+
+A 2017 study reported by a newspaper said things changed.
+
+<ul>
+ <li><b>Cost</b>: usually a few sessions.</li>
+ <li><b>Time:</b> half an hour each.</li>
+</ul>
+
+<ol><li><strong>Insert the needle.</strong> Gently.</li><li><strong>Wait</strong> a minute.</li></ol>
+
+[caption id="attachment_41" align="alignnone" width="300"]<img class="size-medium wp-image-41" src="https://old.example.com/wp-content/uploads/2024/01/calf-300x200.jpg" alt="A calf muscle" /> The calf, from behind[/caption]
+
+https://www.youtube.com/watch?v=abc123
+
+<blockquote><p>Needles are not magic.</p><cite>A physiotherapist</cite></blockquote>
+
+<table><tr><th>Session</th><th>Price</th></tr><tr><td>First</td><td>60</td></tr></table>
+
+<p onclick="steal()">Click <a href="javascript:alert(1)">here</a> or <a href="https://example.org/">there</a>.<script>alert(1)</script></p>
+
+<iframe src="https://player.example.com/v/1"></iframe>
+
+[gallery ids="1,2,3"]
+
+A note [sic] in brackets stays.
+
+<h2 id="why">Another reason</h2>
+<p>Same anchor again.</p>"""
+
+
+def test_classic_editor_html_becomes_typed_blocks():
+    conversion = blocks_from_html(CLASSIC)
+
+    assert types(conversion) == [
+        "heading",
+        "paragraph",
+        "study_card",
+        "paragraph",
+        "key_points",
+        "numbered_list",
+        "image",
+        "paragraph",
+        "quote",
+        "paragraph",
+        "heading",
+        "paragraph",
+    ]
+    heading = conversion.blocks[0][1]
+    assert heading == {"text": "Why it matters", "level": "h2", "anchor": "why"}
+    assert conversion.blocks[1][1] == (
+        "<p>Dry needling is <b>popular</b>. It is done by <i>trained</i> people.</p>"
+    )
+    card = conversion.blocks[2][1]
+    assert (card["year"], card["study_type"], card["journal"]) == (
+        2018,
+        "cohort_observational",
+        "British Journal of Sports Medicine",
+    )
+    assert card["population"] == "Runners with calf cramps"
+    assert conversion.study_candidates == [
+        "A 2017 study reported by a newspaper said things changed."
+    ]
+    assert values(conversion, "key_points")[0]["items"] == [
+        {"lead": "Cost", "text": "<p>usually a few sessions.</p>"},
+        {"lead": "Time", "text": "<p>half an hour each.</p>"},
+    ]
+    assert [i["title"] for i in values(conversion, "numbered_list")[0]["items"]] == [
+        "Insert the needle",
+        "Wait",
+    ]
+    image = values(conversion, "image")[0]
+    assert image["image"].attachment_id == "41"
+    assert (image["alt"], image["caption"]) == ("A calf muscle", "The calf, from behind")
+    assert values(conversion, "quote")[0]["attribution"] == "A physiotherapist"
+    # The repeated heading gets an anchor of its own, so both links lead somewhere.
+    assert conversion.blocks[10][1]["anchor"] == "why-2"
+
+
+def test_nothing_executes_and_what_was_removed_is_listed():
+    conversion = blocks_from_html(CLASSIC)
+    html = "".join(value for kind, value in conversion.blocks if kind == "paragraph")
+
+    assert "script" not in html and "alert" not in html
+    assert "onclick" not in html and "javascript:" not in html
+    assert '<a href="https://example.org/">there</a>' in html
+    assert '<a href="https://www.youtube.com/watch?v=abc123">' in html
+    assert '<a href="https://player.example.com/v/1">' in html
+    assert "<li>Session · Price</li><li>First · 60</li>" in html
+    assert "[sic]" in html and "gallery" not in html
+    assert "<script> element" in conversion.removed
+    assert 'shortcode [gallery ids="1,2,3"]' in conversion.removed
+    assert conversion.embeds == [
+        "https://www.youtube.com/watch?v=abc123",
+        "https://player.example.com/v/1",
+    ]
+
+
+def test_block_editor_image_embed_and_group_callout():
+    content = """<!-- wp:image {"id":77} -->
+<figure class="wp-block-image"><img src="https://old.example.com/wp-content/uploads/2025/03/needle.jpg" alt="Needle" class="wp-image-77"/><figcaption class="wp-element-caption">A fine needle</figcaption></figure>
+<!-- /wp:image -->
+<!-- wp:embed {"url":"https://vimeo.com/1"} -->
+<figure class="wp-block-embed"><div class="wp-block-embed__wrapper">
+https://vimeo.com/1
+</div></figure>
+<!-- /wp:embed -->
+<!-- wp:group {"className":"callout-warning"} -->
+<div class="wp-block-group callout-warning"><h4>Careful</h4><p>Not during pregnancy.</p></div>
+<!-- /wp:group -->"""
+    conversion = blocks_from_html(content)
+
+    assert types(conversion) == ["image", "paragraph", "callout"]
+    assert values(conversion, "image")[0]["image"].attachment_id == "77"
+    assert values(conversion, "image")[0]["caption"] == "A fine needle"
+    assert values(conversion, "callout")[0] == {
+        "tone": "warning",
+        "title": "Careful",
+        "text": "<p>Not during pregnancy.</p>",
+    }
+
+
+def test_an_unstorable_image_becomes_a_visible_link_not_a_placeholder():
+    conversion = blocks_from_html('<p><img src="https://old.example.com/a.jpg" alt="A"></p>')
+    conversion.resolve_images(lambda reference: None)
+    assert conversion.blocks == [
+        ("paragraph", '<p>Image not imported: <a href="https://old.example.com/a.jpg">A</a></p>')
+    ]
+
+
+def test_a_study_without_its_population_is_not_a_card():
+    assert (
+        recognize_study(
+            "A 2020 randomized controlled trial in the Journal of Pain Research showed benefits."
+        )
+        is None
+    )
+    card = recognize_study(
+        "A 2022 meta-analysis in The Lancet found that pain fell in adults with cramps.",
+        ["https://doi.org/10.1016/S0140-6736(22)00001-1"],
+    )
+    assert card["study_type"] == "systematic_review"
+    assert card["journal"] == "The Lancet"
+    assert card["doi"] == "10.1016/S0140-6736(22)00001-1"
