@@ -1,10 +1,14 @@
 """The HTML-to-blocks recognizer on its own: WordPress markup in, body blocks out."""
 
+from pathlib import Path
+
 from blog.blocks import ArticleBodyBlock
 from blog.importers.blocks_from_html import blocks_from_html, recognize_study
 from blog.seed import POST
 
 from .seed_markup import seed_article
+
+DATA = Path(__file__).parent / "data"
 
 
 def types(conversion):
@@ -47,39 +51,7 @@ def test_the_blocks_made_are_valid_article_blocks():
     body.clean(body.to_python([{"type": t, "value": v} for t, v in conversion.blocks]))
 
 
-CLASSIC = """<h2 id="Why">Why it matters</h2>
-Dry needling is <strong>popular</strong>.
-It is done by <em>trained</em> people.
-
-A 2018 cohort study in the British Journal of Sports Medicine found that runners with calf cramps improved.
-
-A 2017 study reported by a newspaper said things changed.
-
-<ul>
- <li><b>Cost</b>: usually a few sessions.</li>
- <li><b>Time:</b> half an hour each.</li>
-</ul>
-
-<ol><li><strong>Insert the needle.</strong> Gently.</li><li><strong>Wait</strong> a minute.</li></ol>
-
-[caption id="attachment_41" align="alignnone" width="300"]<img class="size-medium wp-image-41" src="https://old.example.com/wp-content/uploads/2024/01/calf-300x200.jpg" alt="A calf muscle" /> The calf, from behind[/caption]
-
-https://www.youtube.com/watch?v=abc123
-
-<blockquote><p>Needles are not magic.</p><cite>A physiotherapist</cite></blockquote>
-
-<table><tr><th>Session</th><th>Price</th></tr><tr><td>First</td><td>60</td></tr></table>
-
-<p onclick="steal()">Click <a href="javascript:alert(1)">here</a> or <a href="https://example.org/">there</a>.<script>alert(1)</script></p>
-
-<iframe src="https://player.example.com/v/1"></iframe>
-
-[gallery ids="1,2,3"]
-
-A note [sic] in brackets stays.
-
-<h2 id="why">Another reason</h2>
-<p>Same anchor again.</p>"""
+CLASSIC = (DATA / "classic-editor-post.html").read_text()
 
 
 def test_classic_editor_html_becomes_typed_blocks():
@@ -150,17 +122,7 @@ def test_nothing_executes_and_what_was_removed_is_listed():
 
 
 def test_block_editor_image_embed_and_group_callout():
-    content = """<!-- wp:image {"id":77} -->
-<figure class="wp-block-image"><img src="https://old.example.com/wp-content/uploads/2025/03/needle.jpg" alt="Needle" class="wp-image-77"/><figcaption class="wp-element-caption">A fine needle</figcaption></figure>
-<!-- /wp:image -->
-<!-- wp:embed {"url":"https://vimeo.com/1"} -->
-<figure class="wp-block-embed"><div class="wp-block-embed__wrapper">
-https://vimeo.com/1
-</div></figure>
-<!-- /wp:embed -->
-<!-- wp:group {"className":"callout-warning"} -->
-<div class="wp-block-group callout-warning"><h4>Careful</h4><p>Not during pregnancy.</p></div>
-<!-- /wp:group -->"""
+    content = (DATA / "block-editor-media.html").read_text()
     conversion = blocks_from_html(content)
 
     assert types(conversion) == ["image", "paragraph", "callout"]
