@@ -329,3 +329,6 @@ def index_post_with_its_tags(sender, instance, **kwargs):
     """The search index entry is written when the page row is saved, before modelcluster saves
     the tags; publishing writes it again so a post is found by the tags it was published with."""
     index.insert_or_update_object(instance)
+
+
+from .importers.models import ImportOrigin  # noqa: E402, F401  (registers the importers' model)
