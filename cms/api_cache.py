@@ -80,7 +80,9 @@ def current_versions(scopes):
         if key not in found:
             # add() rather than set(): another worker may have just created the version.
             cache.add(key, uuid.uuid4().hex, None)
-            found[key] = cache.get(key)
+            # None: the cache does not answer (cms.redis_cache). A version of this request's
+            # own matches nothing stored, here or in any worker's memory: served uncached.
+            found[key] = cache.get(key) or uuid.uuid4().hex
     return [found[key] for key in keys]
 
 

@@ -35,6 +35,7 @@ from blog.models import BlogPostPage
 
 from . import form_tokens
 from .addresses import InvalidClientAddress, client_ip
+from .limits import CommentRulesUnavailable
 from .models import Comment, approved_comment_counts
 from .moderation import ModerationError, moderate
 from .post_lookup import live_post
@@ -176,7 +177,7 @@ class ModerationQuery(Schema):
     page: PostId | None = Field(None, description="Only comments on this post.")
 
 
-PROBLEMS = dict.fromkeys((403, 409, 422, 429), ProblemDetail)
+PROBLEMS = dict.fromkeys((403, 409, 422, 429, 503), ProblemDetail)
 
 router.add_router("/moderation/", moderation_router)
 
@@ -205,13 +206,14 @@ def list_comments(request: HttpRequest, query: ThreadQuery = Query(...), **kwarg
 
 @router.get(
     "/form-token/",
-    response={200: FormToken, 404: ProblemDetail, 429: ProblemDetail},
+    response={200: FormToken, 404: ProblemDetail, 429: ProblemDetail, 503: ProblemDetail},
     url_name="comment_form_token",
     summary="A token to post a comment with",
     description=(
         "A token is good for one comment, from the address and browser (User-Agent) that "
         "fetched it, for `max_age_seconds`. 429: this address has fetched "
-        "COMMENTS_FORM_TOKENS_PER_MINUTE tokens this minute; see Retry-After."
+        "COMMENTS_FORM_TOKENS_PER_MINUTE tokens this minute; see Retry-After. 503: the "
+        "comment rules' store is down, see Retry-After."
     ),
     operation_id="comments_form_token",
 )
@@ -220,7 +222,13 @@ def form_token(request: HttpRequest, response: HttpResponse, query: ThreadQuery 
     # The token records when it was issued; a cached copy would defeat the timing check.
     response["Cache-Control"] = "no-store"
     reader = form_tokens.Reader.of(request)
-    retry_after = form_tokens.too_many_requests(reader)
+    try:
+        retry_after = form_tokens.too_many_requests(reader)
+    except CommentRulesUnavailable as unavailable:
+        refused = problem_response(status=503, detail=unavailable.message)
+        refused["Retry-After"] = str(unavailable.retry_after)
+        refused["Cache-Control"] = "no-store"
+        return refused
     if retry_after:
         refused = problem_response(
             status=429,
@@ -296,7 +304,8 @@ def no_such_post():
     summary="Post a comment",
     description=(
         "Same rules as the reader form. 422: field errors; 403: comments are closed; "
-        "409: the same comment was already posted; 429: too fast, see Retry-After."
+        "409: the same comment was already posted; 429: too fast, see Retry-After; 503: the "
+        "comment rules cannot be checked now (their store is down), see Retry-After."
     ),
     operation_id="comments_create",
 )
@@ -326,7 +335,7 @@ def create_comment(request: HttpRequest, data: CommentIn):
         )
     except PostUnavailable:
         return no_such_post()
-    except (CommentRefused, InvalidClientAddress) as refused:
+    except (CommentRefused, CommentRulesUnavailable, InvalidClientAddress) as refused:
         response = problem_response(status=refused.status_code, detail=refused.message)
         if refused.retry_after:
             response["Retry-After"] = str(refused.retry_after)

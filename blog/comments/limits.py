@@ -10,16 +10,58 @@ to start without it), so one address gets one window whichever worker answers it
 
 Every operation here is a single atomic cache command (``add``, ``incr``), so two
 workers racing for the same slot cannot both win.
+
+When the store does not answer, nothing here guesses: a rule that cannot be checked
+would let a flood through, so every operation raises ``CommentRulesUnavailable`` and
+the comment is refused with a 503 the reader can retry (``blog.comments.views``,
+``blog.comments.api``).
 """
 
+import functools
 import time
 
 from django.conf import settings
 from django.core.cache import caches
 
+from cms.redis_cache import CacheUnreachable
+
+#: What a refused reader is told to wait: Redis restarts in seconds, and the store is
+#: tried again a second after it failed (``cms.redis_cache.RETRY_SECONDS``).
+RETRY_AFTER_SECONDS = 30
+
+
+class CommentRulesUnavailable(Exception):
+    """The store of the comment rules does not answer: the comment cannot be judged."""
+
+    status_code = 503
+    retry_after = RETRY_AFTER_SECONDS
+    message = (
+        "Comments cannot be checked right now, so yours was not sent. Please send it "
+        f"again in {RETRY_AFTER_SECONDS} seconds."
+    )
+
+
+class _GuardedStore:
+    """The cache, with every failure to answer turned into ``CommentRulesUnavailable``."""
+
+    def __init__(self, cache):
+        self._cache = cache
+
+    def __getattr__(self, name):
+        operation = getattr(self._cache, name)
+
+        @functools.wraps(operation)
+        def guarded(*args, **kwargs):
+            try:
+                return operation(*args, **kwargs)
+            except CacheUnreachable as error:
+                raise CommentRulesUnavailable(CommentRulesUnavailable.message) from error
+
+        return guarded
+
 
 def store():
-    return caches[settings.COMMENT_LIMITS_CACHE]
+    return _GuardedStore(caches[settings.COMMENT_LIMITS_CACHE])
 
 
 def take_slot(key, seconds):

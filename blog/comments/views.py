@@ -4,12 +4,13 @@ What readers post to: the comment form's target and the unsubscribe link.
 Both answer in plain HTML and work without JavaScript. A refused or invalid comment
 re-renders the post with the reader's text kept and the reason shown, with a status
 code that says what happened (400 field errors, 403 closed or sent from another site,
-409 duplicate, 429 flood).
+409 duplicate, 429 flood, 503 when the comment rules' store does not answer).
 """
 
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -20,6 +21,7 @@ from . import form_tokens
 from .addresses import InvalidClientAddress, client_ip
 from .forgery import forgery_protected
 from .forms import CommentForm
+from .limits import CommentRulesUnavailable
 from .models import Comment
 from .post_lookup import live_post
 from .rules import CommentRefused, PostUnavailable
@@ -52,6 +54,12 @@ def post_comment(request, post_id):
         return render_post_with_form(request, post, invalid.form, status=400)
     except PostUnavailable as gone:
         raise Http404(gone.message) from gone
+    except CommentRulesUnavailable as unavailable:
+        response = render_post_with_form(
+            request, post, form_kept_unchecked(request, post, unavailable.message), status=503
+        )
+        response["Retry-After"] = str(unavailable.retry_after)
+        return response
     except (CommentRefused, InvalidClientAddress) as refused:
         form = CommentForm(request.POST, post=post, reader=form_tokens.Reader.of(request))
         form.is_valid()
@@ -101,6 +109,16 @@ def remember_author(response, data, comment):
         secure=settings.COMMENTS_COOKIE_SECURE,
         samesite="Lax",
     )
+
+
+def form_kept_unchecked(request, post, message):
+    """The reader's text with ``message``, not validated again: validating asks the comment
+    rules' store, which is what did not answer."""
+    form = CommentForm(request.POST, post=post, reader=form_tokens.Reader.of(request))
+    form.cleaned_data = {}
+    form._errors = ErrorDict()
+    form.add_error(None, message)
+    return form
 
 
 def render_post_with_form(request, post, form, status):

@@ -130,8 +130,12 @@ SQLITE_OPTIONS = {
 
 if os.environ.get("DATABASE_URL"):
     DATABASES = {
+        # Health checks: a kept-open connection the server dropped (a restart, a failover)
+        # is replaced before the request uses it, instead of failing that request.
         "default": dj_database_url.parse(
-            os.environ["DATABASE_URL"], conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+            os.environ["DATABASE_URL"],
+            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+            conn_health_checks=True,
         )
     }
 else:
@@ -156,18 +160,28 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # set (production, and anything with more than one worker process); otherwise each is a
 # memory cache of this process.
 COMMENT_LIMITS_CACHE = "comment_limits"
+# While Redis does not answer (cms.redis_cache), "default" is an empty cache (pages are
+# rendered fresh) and "comment_limits" refuses comments with a 503: a limit that cannot
+# be checked must not let them through. A stuck Redis costs a request these timeouts once
+# a second per worker, not once per cache operation.
+REDIS_OPTIONS = {
+    "socket_connect_timeout": float(os.environ.get("REDIS_CONNECT_TIMEOUT", "0.1")),
+    "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", "0.25")),
+}
 if os.environ.get("REDIS_URL"):
     CACHE_KEY_PREFIX = os.environ.get("CACHE_KEY_PREFIX", "cms")
     CACHES = {
         "default": {
-            "BACKEND": "cms.redis_cache.SharedClientRedisCache",
+            "BACKEND": "cms.redis_cache.OutageTolerantRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "OPTIONS": REDIS_OPTIONS,
         },
         COMMENT_LIMITS_CACHE: {
             "BACKEND": "cms.redis_cache.SharedClientRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": f"{CACHE_KEY_PREFIX}-limits",
+            "OPTIONS": REDIS_OPTIONS,
         },
     }
 else:
