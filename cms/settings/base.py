@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "blog",
     "blog.comments",
     "search",
+    "headless",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -416,3 +417,11 @@ COMMENTS_FORM_TOKENS_PER_MINUTE = int(os.environ.get("COMMENTS_FORM_TOKENS_PER_M
 # flood and timing rules, single-use tokens bound to their reader and the form-token
 # limit off with COMMENTS_RATE_LIMITS=off. Never do that on a public site.
 COMMENTS_RATE_LIMITS_ENABLED = env_bool("COMMENTS_RATE_LIMITS", True)
+
+# Headless front ends (docs/headless.md). Webhooks wait this long for an answer, are tried
+# again after each of these delays (seconds: 5 s, 1 min, 5 min, 30 min, 2 h, 6 h) and then
+# given up; they never reach a loopback, private, link-local or metadata address unless
+# its network is listed here (comma-separated, e.g. "10.0.0.0/8,127.0.0.1").
+HEADLESS_WEBHOOK_TIMEOUT_SECONDS = 10
+HEADLESS_WEBHOOK_RETRY_DELAYS = [5, 60, 300, 1800, 7200, 21600]
+HEADLESS_WEBHOOK_ALLOWED_NETWORKS = env_list("HEADLESS_WEBHOOK_ALLOWED_NETWORKS")
