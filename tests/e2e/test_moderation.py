@@ -73,7 +73,7 @@ def test_reader_comments_and_replies_moderator_approves_reader_sees_thread(discu
     )
 
     moderator.get_by_role("link", name="Comments (2 pending)").click()
-    moderator.wait_for_url("**/admin/snippets/comments/comment/")
+    moderator.wait_for_url("**/admin/snippets/comments/comment/?status=pending")
     for pending in (comment, reply):
         moderator.locator(
             f"input[data-bulk-action-checkbox][data-object-id='{pending.pk}']"
