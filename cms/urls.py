@@ -14,6 +14,7 @@ from wagtail.models import Site
 from search import views as search_views
 
 from .api import api_v2, api_v3
+from .health import health
 
 
 def favicon(request):
@@ -47,6 +48,7 @@ urlpatterns = [
     path("comments/", include("blog.comments.urls")),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", RobotsView.as_view(), name="robots_txt"),
+    path("health/", health, name="health"),
 ]
 
 if settings.DEBUG:

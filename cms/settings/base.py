@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "cms.framing.ContentLengthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "cms.security_headers.SecurityHeadersMiddleware",
+    # A request caught in a database restart answers 503 with Retry-After, not a 500.
+    "cms.outages.DatabaseOutageMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Unsafe API requests: JSON only (so browsers must preflight) and not from other sites.
     "cms.cross_origin.APIRequestForgeryMiddleware",
