@@ -295,7 +295,8 @@ def expand_shortcodes(html, removed):
 
 def autop(html):
     """The classic editor's text, with its paragraphs marked up as WordPress shows them."""
-    chunks = [chunk for chunk in re.split(r"\n\s*\n", html.replace("\r\n", "\n")) if chunk.strip()]
+    html = re.sub(r"(</h[1-6]>)[ \t]*\n", r"\1\n\n", html.replace("\r\n", "\n"))
+    chunks = [chunk for chunk in re.split(r"\n\s*\n", html) if chunk.strip()]
     shaped = []
     for chunk in chunks:
         url = BARE_URL_LINE.match(chunk)
@@ -405,7 +406,7 @@ class _Converter:
         html = "".join(self.inline)
         self.inline = []
         if re.sub(r"<[^>]+>", "", html).strip():
-            self.add_rich_text(f"<p>{html}</p>")
+            self.paragraph(BeautifulSoup(f"<p>{html}</p>", "html.parser").p, classes="")
 
     # Walking
 
