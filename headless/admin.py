@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from wagtail.admin.menu import MenuItem
+from wagtail.admin.ui.menus import MenuItem
 from wagtail.admin.views.generic.models import IndexView
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -30,11 +30,9 @@ class DeliveryLogPermissionPolicy(ModelPermissionPolicy):
         super().__init__(WebhookDelivery, auth_model=WebhookEndpoint)
 
     def user_has_permission(self, user, action):
-        if action == "view":
-            return super().user_has_any_permission(user, ["view", "change"])
-        if action == SEND_AGAIN:
-            return super().user_has_permission(user, "change")
-        return False
+        endpoint_actions = {"view": ["view", "change"], SEND_AGAIN: ["change"]}.get(action, [])
+        endpoint_permission = super().user_has_permission
+        return any(endpoint_permission(user, each) for each in endpoint_actions)
 
     def user_has_any_permission(self, user, actions):
         return any(self.user_has_permission(user, action) for action in actions)

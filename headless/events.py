@@ -20,11 +20,14 @@ from django.utils import timezone
 from wagtail.models import Page
 from wagtail.signals import page_published, page_unpublished, post_page_move
 
+from blog.comments.models import Comment
+
 from .delivery import queue
 from .models import Event, WebhookDelivery, WebhookEndpoint
 from .signing import new_message_id
 
 DRAFT_ONLY_FIELDS = ("title",)
+COMMENT_FIELDS = ("post_id", "parent_id", "status", "depth", "thread_path", "created_at")
 
 
 def iso(moment):
@@ -150,13 +153,8 @@ def on_comment_saved(sender, instance, created=False, **kwargs):
 
 
 def created_comment_data(comment_id):
-    from blog.comments.models import Comment
-
     comment = Comment.objects.only(*COMMENT_FIELDS).get(pk=comment_id)
     return comment_data(comment)
-
-
-COMMENT_FIELDS = ("post_id", "parent_id", "status", "depth", "thread_path", "created_at")
 
 
 def on_comment_deleted(sender, instance, **kwargs):
