@@ -75,3 +75,57 @@ def seed_article():
         else:
             blocks.append(_heading(text))
     return title, "\n\n".join(blocks)
+
+
+def wxr(items, site="https://old.example.com"):
+    """A WordPress export around the given <item> elements."""
+    return f"""<?xml version="1.0" encoding="UTF-8" ?>
+<rss version="2.0" xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/"
+    xmlns:content="http://purl.org/rss/1.0/modules/content/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel>
+<title>Old site</title><link>{site}</link>
+<wp:wxr_version>1.2</wp:wxr_version><wp:base_site_url>{site}</wp:base_site_url>
+<wp:author><wp:author_login><![CDATA[editor]]></wp:author_login>
+<wp:author_display_name><![CDATA[The Editor]]></wp:author_display_name></wp:author>
+{"".join(items)}
+</channel>
+</rss>
+"""
+
+
+def post_item(post_id, slug, title, content, status="publish", comments=""):
+    return f"""<item>
+<title><![CDATA[{title}]]></title>
+<link>https://old.example.com/{slug}/</link>
+<dc:creator><![CDATA[editor]]></dc:creator>
+<content:encoded><![CDATA[{content}]]></content:encoded>
+<excerpt:encoded><![CDATA[]]></excerpt:encoded>
+<wp:post_id>{post_id}</wp:post_id>
+<wp:post_date><![CDATA[2025-03-27 09:00:00]]></wp:post_date>
+<wp:post_date_gmt><![CDATA[2025-03-27 09:00:00]]></wp:post_date_gmt>
+<wp:comment_status><![CDATA[open]]></wp:comment_status>
+<wp:post_name><![CDATA[{slug}]]></wp:post_name>
+<wp:status><![CDATA[{status}]]></wp:status>
+<wp:post_type><![CDATA[post]]></wp:post_type>
+<category domain="post_tag" nicename="dry-needling"><![CDATA[dry needling]]></category>
+{comments}
+</item>
+"""
+
+
+def comment_element(comment_id, parent_id=0, approved="1", when="2025-04-01 10:00:00"):
+    return f"""<wp:comment>
+<wp:comment_id>{comment_id}</wp:comment_id>
+<wp:comment_author><![CDATA[Reader {comment_id}]]></wp:comment_author>
+<wp:comment_author_email><![CDATA[reader{comment_id}@example.org]]></wp:comment_author_email>
+<wp:comment_author_url></wp:comment_author_url>
+<wp:comment_author_IP><![CDATA[192.0.2.{comment_id % 250}]]></wp:comment_author_IP>
+<wp:comment_date><![CDATA[{when}]]></wp:comment_date>
+<wp:comment_date_gmt><![CDATA[{when}]]></wp:comment_date_gmt>
+<wp:comment_content><![CDATA[Comment {comment_id}, a few words in it.]]></wp:comment_content>
+<wp:comment_approved><![CDATA[{approved}]]></wp:comment_approved>
+<wp:comment_type><![CDATA[comment]]></wp:comment_type>
+<wp:comment_parent>{parent_id}</wp:comment_parent>
+</wp:comment>
+"""
