@@ -74,7 +74,7 @@ def test_classic_editor_html_becomes_typed_blocks():
     heading = conversion.blocks[0][1]
     assert heading == {"text": "Why it matters", "level": "h2", "anchor": "why"}
     assert conversion.blocks[1][1] == (
-        "<p>Dry needling is <b>popular</b>. It is done by <i>trained</i> people.</p>"
+        "<p>Dry needling is <b>popular</b>.<br> It is done by <i>trained</i> people.</p>"
     )
     card = conversion.blocks[2][1]
     assert (card["year"], card["study_type"], card["journal"]) == (
