@@ -29,7 +29,7 @@ from django.utils.text import slugify
 import bleach
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from blog.blocks import anchor_clash
+from blog.blocks import EARLIEST_STUDY_YEAR, anchor_clash, latest_study_year
 
 PARAGRAPH_TAGS = frozenset({"p", "b", "i", "a", "ul", "ol", "li", "sup", "sub", "br"})
 INLINE_TAGS = frozenset({"b", "i", "a", "sup", "sub", "br"})
@@ -161,6 +161,8 @@ def recognize_study(text, links=()):
     text = re.sub(r"\s+", " ", text).strip()
     match = STUDY_SENTENCE.match(text)
     if not match or not _looks_like_title(match["journal"]):
+        return None
+    if not EARLIEST_STUDY_YEAR <= int(match["year"]) <= latest_study_year():
         return None
     sentences = SENTENCE_BREAK.split(match["rest"].strip())
     found, relevance = sentences[0], " ".join(sentences[1:])

@@ -150,6 +150,11 @@ def test_a_study_without_its_population_is_not_a_card():
         )
         is None
     )
+    # A card the editor could not save is no card: the year must be one a study can have.
+    assert (
+        recognize_study("A 2099 study in the Journal of Pain Research found that adults slept.")
+        is None
+    )
     card = recognize_study(
         "A 2022 meta-analysis in The Lancet found that pain fell in adults with cramps.",
         ["https://doi.org/10.1016/S0140-6736(22)00001-1"],
