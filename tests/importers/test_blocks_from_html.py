@@ -152,7 +152,9 @@ def test_a_study_without_its_population_is_not_a_card():
     )
     # A card the editor could not save is no card: the year must be one a study can have.
     assert (
-        recognize_study("A 2099 study in the Journal of Pain Research found that adults slept.")
+        recognize_study(
+            "A 2099 study in the Journal of Pain Research found that pain fell in adults."
+        )
         is None
     )
     card = recognize_study(
