@@ -13,6 +13,7 @@ from wagtail.models import Site
 import pytest
 
 from blog.models import Author
+from blog.seed import HERO_IMAGE
 
 pytestmark = pytest.mark.django_db
 
@@ -106,10 +107,7 @@ def test_block_ids_are_the_seeded_ones(client, seed_post):
 def test_image_blocks_carry_renditions_credit_and_source(client, post_with_image):
     image_block = blocks_of_type(body_of(client, post_with_image), "image")[0]["value"]
 
-    assert (
-        image_block["alt"]
-        == "Close-up of a shirtless man receiving dry needling therapy from a doctor in a clinic."
-    )
+    assert image_block["alt"] == HERO_IMAGE["description"]
     assert image_block["credit"] == "Freepik"
     assert image_block["source_url"].startswith("https://www.freepik.com/")
     assert image_block["caption"] == "Needles in the upper back"

@@ -13,7 +13,7 @@ BEFORE = [("blog", "0008_image_alt_text_labels")]
 AFTER = [("blog", "0009_authors_in_byline_order")]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_posts_and_their_drafts_keep_their_authors_in_byline_order():
     load_seed_content()
     post_id = BlogPostPage.objects.get().pk

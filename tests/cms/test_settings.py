@@ -47,6 +47,7 @@ def test_production_settings_pass_check_deploy():
         DJANGO_SETTINGS_MODULE="cms.settings.production",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="example.org",
+        REDIS_URL="redis://127.0.0.1:6379/0",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -91,6 +92,7 @@ def test_production_sends_email_from_a_worker_and_development_at_once():
         DJANGO_SETTINGS_MODULE="cms.settings.production",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="example.org",
+        REDIS_URL="redis://127.0.0.1:6379/0",
     )
     development = run_manage("shell", "-c", show_backend, DJANGO_SETTINGS_MODULE="cms.settings.dev")
 
