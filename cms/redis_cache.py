@@ -26,6 +26,7 @@ down server means depends on the cache:
 """
 
 import logging
+import re
 import threading
 from time import monotonic
 
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 #: How long a process leaves Redis alone after it failed to answer.
 RETRY_SECONDS = 1.0
+CREDENTIALS = re.compile(r"//[^@/]*@")
 
 
 class CacheUnreachable(Exception):
@@ -123,7 +125,9 @@ class SharedClientRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedClientRedisCacheClient
-        self._state = ServerState.of(f"{params.get('KEY_PREFIX', '')}@{server}")
+        # Named in the log without the password a REDIS_URL may carry.
+        location = CREDENTIALS.sub("//", str(server))
+        self._state = ServerState.of(f"{params.get('KEY_PREFIX', '')}@{location}")
 
     def _call(self, operation, *args, **kwargs):
         if self._state.resting():

@@ -74,9 +74,7 @@ class PostgresCluster:
         return self
 
     def start(self):
-        options = (
-            f"-p {self.port} -c listen_addresses={LOOPBACK} -k {self.directory} -c fsync=off"
-        )
+        options = f"-p {self.port} -c listen_addresses={LOOPBACK} -k {self.directory} -c fsync=off"
         self._run(
             "pg_ctl", "-D", str(self.data), "-l", str(self.log_path), "-o", options, "-w", "start"
         )
@@ -85,7 +83,10 @@ class PostgresCluster:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
 
     def restart(self):
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "restart")
+        # Not ``pg_ctl restart``: it forgets the log file, and the server would hold our
+        # output pipe open.
+        self.stop()
+        self.start()
 
     def query(self, sql, params=()):
         import psycopg

@@ -195,3 +195,21 @@ def test_versions_lost_with_redis_never_match_pages_a_worker_keeps(caches_in_red
     time.sleep(RETRY_SECONDS)  # in case that request found the old connection broken
     client.get(seed_post.url)
     assert client.get(seed_post.url)["X-Page-Cache"] == "hit"
+
+
+def test_the_outage_log_names_redis_without_its_password(settings, caplog, seed_post):
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {
+            "BACKEND": "cms.redis_cache.OutageTolerantRedisCache",
+            "LOCATION": "redis://:hunter2@127.0.0.1:1/0",
+            "KEY_PREFIX": "faults-password",
+            "OPTIONS": settings.REDIS_OPTIONS,
+        },
+    }
+    with caplog.at_level(logging.WARNING, logger="cms.redis_cache"):
+        assert Client().get(seed_post.url).status_code == 200
+
+    (line,) = outage_lines(caplog, "Redis does not answer")
+    assert "127.0.0.1:1" in line.getMessage()
+    assert "hunter2" not in caplog.text
