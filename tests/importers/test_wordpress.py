@@ -14,6 +14,10 @@ from blog.models import ArticleImage, Author, BlogPostPage
 
 from .conftest import DATA
 
+# The seed article costs 17 (tests/blog/test_pages.py), hero image and thread included;
+# an imported post adds one, for the images its figures show.
+QUERIES_OF_AN_IMPORTED_POST = 18
+
 
 def imported(slug):
     return BlogPostPage.objects.get(slug=slug)
@@ -80,14 +84,22 @@ def test_posts_become_pages_with_their_status_tags_authors_and_blocks(
     assert "Study cards: 1 recognized, 1 left as text for an editor" in output
 
 
-def test_the_imported_post_is_served_with_its_blocks(blog_index, run_import, media_dir, client):
+def test_the_imported_post_is_served_with_its_blocks_and_thread(
+    blog_index, run_import, media_dir, client, django_assert_max_num_queries, uncached_pages
+):
     run_import("--media-dir", str(media_dir))
-    response = client.get("/blog/calf-cramps-at-night/")
+    client.get("/blog/calf-cramps-at-night/")  # renditions are made on the first view
+    with django_assert_max_num_queries(QUERIES_OF_AN_IMPORTED_POST):
+        response = client.get("/blog/calf-cramps-at-night/")
     assert response.status_code == 200
     page = response.content.decode()
     assert "British Journal of Sports Medicine" in page
     assert "Stretching the calf against a wall" in page
     assert "tracking" not in page
+    thread = ["Stretching <b>really</b> helped me.", "Glad to hear it, Maria.", "Thanks!"]
+    assert [page.index(text) for text in thread] == sorted(page.index(text) for text in thread)
+    assert "Buy now" not in page and "Trashed by the old moderator" not in page
+    assert "maria@example.org" not in page and "203.0.113.7" not in page
 
 
 def test_threads_statuses_and_people_are_kept_without_any_email(
