@@ -427,3 +427,11 @@ COMMENTS_RATE_LIMITS_ENABLED = env_bool("COMMENTS_RATE_LIMITS", True)
 HEADLESS_WEBHOOK_TIMEOUT_SECONDS = 10
 HEADLESS_WEBHOOK_RETRY_DELAYS = [5, 60, 300, 1800, 7200, 21600]
 HEADLESS_WEBHOOK_ALLOWED_NETWORKS = env_list("HEADLESS_WEBHOOK_ALLOWED_NETWORKS")
+# With a front end's preview address (its "{token}" is replaced), Wagtail's preview panel
+# shows that front end's page, drawn from GET /api/v3/preview/?token=…; the token is good
+# for HEADLESS_PREVIEW_SECONDS. The admin may frame that origin, and nothing else.
+HEADLESS_PREVIEW_URL = os.environ.get("HEADLESS_PREVIEW_URL", "")
+HEADLESS_PREVIEW_SECONDS = int(os.environ.get("HEADLESS_PREVIEW_SECONDS", "300"))
+if HEADLESS_PREVIEW_URL:
+    # scheme://host[:port], the origin of the address.
+    SECURE_CSP_ADMIN["frame-src"] = ["'self'", "/".join(HEADLESS_PREVIEW_URL.split("/")[:3])]
