@@ -110,3 +110,4 @@ def id_beyond_the_database(request, error):
 api_v3.add_exception_handler(OverflowError, id_beyond_the_database)
 api_v3.add_router("/posts/", posts_router)
 api_v3.add_router("/comments/", comments_router)
+api_v3.add_router("/preview/", "headless.api.router")

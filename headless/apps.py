@@ -7,6 +7,8 @@ class HeadlessConfig(AppConfig):
     verbose_name = "Headless front ends"
 
     def ready(self):
+        from . import preview
         from .events import connect_event_signals
 
         connect_event_signals()
+        preview.install()

@@ -1,0 +1,98 @@
+"""
+Draft previews drawn by a separate front end.
+
+With ``HEADLESS_PREVIEW_URL`` set (``http://localhost:3000/preview?token={token}``),
+Wagtail's preview panel and "Preview in new tab" are sent to that address instead of
+rendering our template. The page as the editor has it, unsaved edits included (Wagtail
+builds it from the posted form), is kept in the cache for ``HEADLESS_PREVIEW_SECONDS``
+under a random key, and the front end gets a signed token naming the page, that key and
+the content's digest: it fetches the draft from ``GET /api/v3/preview/?token=…``. The
+token carries no content, so it cannot be edited into another page's or another
+version's, and it dies with its lifetime. Each refresh of the panel (as the editor types)
+stores the new content under a new token.
+"""
+
+import hashlib
+import json
+import secrets
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponseRedirect
+
+from wagtail.models import Page
+
+SALT = "headless.preview"
+CACHE_PREFIX = "headless-preview:"
+
+
+class PreviewUnavailable(Exception):
+    """No draft for this token; ``status`` is 401 (missing, forged, expired) or 404
+    (good token, but the draft or its page is gone)."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def digest(content):
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def issue_preview_token(page):
+    """Keep ``page`` as it is in memory and return the token that reads it back."""
+    content = json.dumps(page.serializable_data(), cls=DjangoJSONEncoder)
+    key = secrets.token_urlsafe(18)
+    cache.set(CACHE_PREFIX + key, content, settings.HEADLESS_PREVIEW_SECONDS)
+    return signing.dumps({"page": page.pk, "key": key, "sha256": digest(content)}, salt=SALT)
+
+
+def preview_address(token):
+    return settings.HEADLESS_PREVIEW_URL.replace("{token}", quote(token, safe=""))
+
+
+def page_for_token(token):
+    """The previewed page, built from the stored content over the page as it is."""
+    if not token:
+        raise PreviewUnavailable(401, "A preview token is required (?token=…).")
+    try:
+        claims = signing.loads(token, salt=SALT, max_age=settings.HEADLESS_PREVIEW_SECONDS)
+    except signing.SignatureExpired as error:
+        raise PreviewUnavailable(
+            401, "This preview token has expired: refresh the preview in the admin."
+        ) from error
+    except signing.BadSignature as error:
+        raise PreviewUnavailable(401, "This preview token is not valid.") from error
+    content = cache.get(CACHE_PREFIX + claims["key"])
+    if content is None or digest(content) != claims["sha256"]:
+        raise PreviewUnavailable(404, "This preview is no longer available.")
+    page = Page.objects.filter(pk=claims["page"]).first()
+    if page is None:
+        raise PreviewUnavailable(404, "The previewed page no longer exists.")
+    return page.specific.with_content_json(json.loads(content))
+
+
+def serve_preview_on_front_end(serve_preview):
+    """Wrap ``Page.serve_preview``: with a front end configured, send the editor there.
+
+    Installed on ``Page`` (``HeadlessConfig.ready``) so every page type, including ones
+    added later, previews the same way, and nothing changes when the setting is empty. A
+    page never saved has no id for the front end to ask about, so it keeps Wagtail's
+    own preview.
+    """
+
+    def serve(page, request, mode_name):
+        if not settings.HEADLESS_PREVIEW_URL or page.pk is None:
+            return serve_preview(page, request, mode_name)
+        return HttpResponseRedirect(preview_address(issue_preview_token(page)))
+
+    serve.headless_preview = True
+    return serve
+
+
+def install():
+    if not getattr(Page.serve_preview, "headless_preview", False):
+        Page.serve_preview = serve_preview_on_front_end(Page.serve_preview)
