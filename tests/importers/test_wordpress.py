@@ -3,12 +3,14 @@
 import datetime
 
 from django.core.management import CommandError, call_command
+from django.db import DatabaseError
 
 from wagtail.contrib.redirects.models import Redirect
 
 import pytest
 
 from blog.comments.models import Comment
+from blog.importers.comments import CommentImport
 from blog.importers.models import ImportOrigin
 from blog.models import ArticleImage, Author, BlogPostPage
 
@@ -259,3 +261,24 @@ def test_the_home_page_still_answers_other_query_strings(blog_index, client, set
     settings.MIDDLEWARE = [SHORT_LINKS, *settings.MIDDLEWARE]
     assert client.get("/?p=999").status_code == 200
     assert client.get("/?p=abc").status_code == 200
+
+
+def test_a_post_that_fails_is_reported_and_not_half_written(blog_index, run_import, monkeypatch):
+    original = CommentImport._insert
+
+    def insert_failing_on_spam(self, comment_id, comment, parent_pk):
+        if comment_id == "17":
+            raise DatabaseError("disk I/O error")
+        return original(self, comment_id, comment, parent_pk)
+
+    monkeypatch.setattr(CommentImport, "_insert", insert_failing_on_spam)
+    output, report = run_import()
+
+    assert report["errors"] == [
+        {"post": "Calf cramps at night: what helps", "error": "disk I/O error"}
+    ]
+    assert "Not imported, “Calf cramps at night: what helps”: disk I/O error" in output
+    assert not BlogPostPage.objects.filter(slug="calf-cramps-at-night").exists()
+    assert not Comment.objects.filter(author_name="Maria").exists()
+    assert not Redirect.objects.filter(old_path="/2025/05/14/calf-cramps-at-night").exists()
+    assert imported("magnesium-for-cramps").live
