@@ -72,3 +72,11 @@ def test_what_is_not_an_export_is_refused(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ExportError, match=message):
         list(read_export(path))
+
+
+def test_a_wxr_1_1_export_reads_the_same(tmp_path):
+    export = tmp_path / "old.xml"
+    write_export(export, 1, comments_per_post=1)
+    export.write_text(export.read_text().replace("/export/1.2/", "/export/1.1/"))
+    kinds_and_ids = [(kind, record.get("wp:post_id")) for kind, record in read_export(export)]
+    assert kinds_and_ids == [("site", None), ("author", None), ("item", "1")]
