@@ -105,18 +105,18 @@ class ServerState:
         with self._lock:
             self.unwritten.update(writes)
 
+    def take_unwritten(self):
+        with self._lock:
+            unwritten, self.unwritten = self.unwritten, {}
+        return unwritten
+
     def answered(self):
-        """Returns the writes to replay when this ends an outage, else None."""
-        if self.down_since is None:
-            return None
         with self._lock:
             if self.down_since is None:
-                return None
+                return
             seconds = monotonic() - self.down_since
             self.down_since = None
-            unwritten, self.unwritten = self.unwritten, {}
         logger.warning("Cache %s: Redis answers again after %.1f s.", self.name, seconds)
-        return unwritten
 
 
 class SharedClientRedisCache(RedisCache):
@@ -133,33 +133,38 @@ class SharedClientRedisCache(RedisCache):
         if self._state.resting():
             raise CacheUnreachable(f"Redis for cache {self._state.name} is down")
         try:
-            result = getattr(super(), operation)(*args, **kwargs)
+            if self._state.down_since is not None:
+                self._recover()
+            return getattr(super(), operation)(*args, **kwargs)
         except RedisError as error:
             self._state.failed(error)
             raise CacheUnreachable(f"Redis for cache {self._state.name}: {error}") from error
-        unwritten = self._state.answered()
-        if unwritten:
-            self._replay(unwritten)
-        return result
 
-    def _replay(self, unwritten):
-        """Make the never-expiring writes that failed during the outage (keys made)."""
+    def _recover(self):
+        """First contact after an outage: the never-expiring writes that failed during it
+        (content versions) are made before anything is read, or the first read would
+        still get the version from before the outage and its cached pages."""
+        unwritten = self._state.take_unwritten()
         try:
-            self._cache.set_many(unwritten, None)
-        except RedisError as error:
-            self._state.failed(error)
+            if unwritten:
+                self._cache.set_many(unwritten, None)
+            else:
+                self._cache.get_client().ping()
+        except RedisError:
             self._state.keep_unwritten(unwritten)
+            raise
+        self._state.answered()
 
     def ping(self):
         """Ask the server itself, whatever the state says (the health check)."""
         try:
-            self._cache.get_client().ping()
+            if self._state.down_since is not None:
+                self._recover()
+            else:
+                self._cache.get_client().ping()
         except RedisError as error:
             self._state.failed(error)
             raise CacheUnreachable(str(error)) from error
-        unwritten = self._state.answered()
-        if unwritten:
-            self._replay(unwritten)
 
     def add(self, *args, **kwargs):
         return self._call("add", *args, **kwargs)

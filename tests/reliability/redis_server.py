@@ -1,13 +1,14 @@
 """
 A ``redis-server`` of a test's own on a free port, that the test may stop, freeze
 (SIGSTOP: it accepts connections and answers nothing, as a stuck server does) and start
-again on the same port, empty.
+again on the same port, empty or with what it held.
 """
 
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from contextlib import suppress
 
@@ -19,9 +20,13 @@ START_SECONDS = 10
 
 
 class RedisServer:
-    def __init__(self):
+    """``keep_data``: what Redis holds survives a stop, as with Debian's redis.conf (which
+    saves on shutdown): writes go to an append-only file, synced on every write."""
+
+    def __init__(self, keep_data=False):
         self.port = free_port()
         self.process = None
+        self.directory = tempfile.mkdtemp(prefix="cms-faults-redis-") if keep_data else None
 
     @property
     def url(self):
@@ -41,8 +46,11 @@ class RedisServer:
                 LOOPBACK,
                 "--save",
                 "",
-                "--appendonly",
-                "no",
+                *(
+                    ["--dir", self.directory, "--appendonly", "yes", "--appendfsync", "always"]
+                    if self.directory
+                    else ["--appendonly", "no"]
+                ),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -66,6 +74,11 @@ class RedisServer:
             self.process.kill()
         self.process.wait(timeout=10)
         self.process = None
+
+    def remove(self):
+        self.stop()
+        if self.directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
     def freeze(self):
         os.kill(self.process.pid, signal.SIGSTOP)
