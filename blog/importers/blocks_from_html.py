@@ -673,6 +673,21 @@ class _Converter:
         self.add("callout", {"tone": tone, "title": title, "text": text})
 
 
+def _remove_active_attributes(soup, removed):
+    """Event handlers and script links would be dropped by the sanitizer anyway; taking
+    them out here lets the report say so."""
+    for element in soup.find_all(True):
+        for name in [name for name in element.attrs if name.lower().startswith("on")]:
+            removed.append(f"{name} handler on <{element.name}>")
+            del element[name]
+        href = element.get("href") if element.name == "a" else None
+        if href and ":" in href.split("/", 1)[0]:
+            scheme = href.split(":", 1)[0].strip().lower()
+            if scheme not in LINK_PROTOCOLS:
+                removed.append(f"{scheme}: link")
+                del element["href"]
+
+
 def _link_for_frame(soup, frame, result):
     """An iframe inside running text: a link to what it showed, or nothing."""
     src = frame.get("src", "")
@@ -696,6 +711,7 @@ def blocks_from_html(html):
     for element in soup.find_all(REMOVED_TAGS):
         converter.result.removed.append(f"<{element.name}> element")
         element.decompose()
+    _remove_active_attributes(soup, converter.result.removed)
     for frame in soup.find_all("iframe"):
         if frame.parent is not soup:
             frame.replace_with(_link_for_frame(soup, frame, converter.result))

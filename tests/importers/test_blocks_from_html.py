@@ -114,6 +114,8 @@ def test_nothing_executes_and_what_was_removed_is_listed():
     assert "<li>Session · Price</li><li>First · 60</li>" in html
     assert "[sic]" in html and "gallery" not in html
     assert "<script> element" in conversion.removed
+    assert "onclick handler on <p>" in conversion.removed
+    assert "javascript: link" in conversion.removed
     assert 'shortcode [gallery ids="1,2,3"]' in conversion.removed
     assert conversion.embeds == [
         "https://www.youtube.com/watch?v=abc123",
