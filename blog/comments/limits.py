@@ -45,10 +45,12 @@ class _GuardedStore:
     """The cache, with every failure to answer turned into ``CommentRulesUnavailable``."""
 
     def __init__(self, cache):
-        self._cache = cache
+        self._store = cache
 
     def __getattr__(self, name):
-        operation = getattr(self._cache, name)
+        operation = getattr(self._store, name)
+        if not callable(operation):
+            return operation
 
         @functools.wraps(operation)
         def guarded(*args, **kwargs):
