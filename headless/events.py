@@ -34,24 +34,28 @@ def iso(moment):
     return moment.isoformat() if moment else None
 
 
-def absolute(path, page=None):
-    """API and page URLs as a receiver outside the site can follow them."""
-    base = getattr(settings, "WAGTAILAPI_BASE_URL", None)
-    if not base and page is not None:
-        site = page.get_site()
-        base = site.root_url if site else None
+def absolute(path, root_url=None):
+    """API URLs as a receiver outside the site can follow them: WAGTAILAPI_BASE_URL, as
+    the API's own links, else the page's site."""
+    base = getattr(settings, "WAGTAILAPI_BASE_URL", None) or root_url
     return (base or settings.WAGTAILADMIN_BASE_URL).rstrip("/") + path
 
 
-def page_data(page):
+def page_data(page, page_id=None):
+    """Read from the page object alone and the cached site paths: a page being deleted
+    (its site perhaps with it) has nothing left in the database to ask, and Django has
+    cleared its id by the time this runs, so the caller passes it."""
+    page_id = page_id or page.pk
     specific_class = page.specific_class or type(page)
+    parts = page.get_url_parts()
+    root_url = parts[1] if parts else None
     return {
-        "id": page.pk,
+        "id": page_id,
         "type": specific_class._meta.label,
         "title": page.title,
         "live": page.live,
-        "url": page.get_full_url(),
-        "api_url": absolute(reverse("wagtailapi_v3:detail_page", args=[page.pk]), page),
+        "url": root_url.rstrip("/") + parts[2] if root_url and parts[2] else None,
+        "api_url": absolute(reverse("wagtailapi_v3:detail_page", args=[page_id]), root_url),
         "first_published_at": iso(page.first_published_at),
         "last_published_at": iso(page.last_published_at),
     }
@@ -109,33 +113,39 @@ def send_event(event_type, build_data, *, occurred_at, live=True):
     return deliveries
 
 
+# Page payloads are built once the change has committed, and only when an endpoint wants
+# the event: publishing, moving and deleting cost nothing more while no endpoint listens.
+
+
 def on_page_published(sender, instance, revision=None, **kwargs):
-    data = {**page_data(instance), "revision_id": getattr(revision, "pk", None)}
-    announce(Event.PAGE_PUBLISHED, lambda: data)
+    revision_id = getattr(revision, "pk", None)
+    announce(Event.PAGE_PUBLISHED, lambda: {**page_data(instance), "revision_id": revision_id})
 
 
 def on_page_unpublished(sender, instance, **kwargs):
     # Its title was public until a moment ago.
-    data = page_data(instance)
-    announce(Event.PAGE_UNPUBLISHED, lambda: data)
+    announce(Event.PAGE_UNPUBLISHED, lambda: page_data(instance))
 
 
 def on_page_moved(sender, instance, parent_page_before, parent_page_after, **kwargs):
-    if parent_page_before.pk == parent_page_after.pk and kwargs.get(
-        "url_path_before"
-    ) == kwargs.get("url_path_after"):
+    same_parent = parent_page_before.pk == parent_page_after.pk
+    if same_parent and kwargs.get("url_path_before") == kwargs.get("url_path_after"):
         return
-    data = {
-        **page_data(instance),
-        "parent_id": parent_page_after.pk,
-        "previous_parent_id": parent_page_before.pk,
-    }
-    announce(Event.PAGE_MOVED, lambda: data, live=instance.live)
+    before, after = parent_page_before.pk, parent_page_after.pk
+    announce(
+        Event.PAGE_MOVED,
+        lambda: {**page_data(instance), "parent_id": after, "previous_parent_id": before},
+        live=instance.live,
+    )
 
 
 def on_page_deleted(sender, instance, **kwargs):
-    data = {**page_data(instance), "live": False, "was_live": instance.live}
-    announce(Event.PAGE_DELETED, lambda: data, live=instance.live)
+    was_live, page_id = instance.live, instance.pk
+    announce(
+        Event.PAGE_DELETED,
+        lambda: {**page_data(instance, page_id), "live": False, "was_live": was_live},
+        live=was_live,
+    )
 
 
 def on_comment_saved(sender, instance, created=False, **kwargs):

@@ -8,7 +8,7 @@ import json
 from django.db import transaction
 from django.utils import timezone
 
-from wagtail.models import Page
+from wagtail.models import Page, Site
 
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -99,6 +99,24 @@ def test_unpublish_move_and_delete(
     assert deleted["type"] == "page.deleted"
     assert (deleted["data"]["id"], deleted["data"]["type"]) == (post.pk, "blog.BlogPostPage")
     assert deleted["data"]["title"] == post.title  # this endpoint asked for drafts
+
+
+def test_deleting_a_site_root_with_its_site_still_works_and_is_announced(
+    seed_post, receiver, make_endpoint, django_capture_on_commit_callbacks
+):
+    """As the seed loader does to Wagtail's welcome page: the Site row goes in the same
+    delete, before the page's signal is sent."""
+    endpoint = make_endpoint([Event.PAGE_DELETED])
+    home = Page.get_first_root_node().add_child(
+        instance=Page(title="Second site home", slug="second-home")
+    )
+    Site.objects.create(hostname="second.example", root_page=home)
+    with django_capture_on_commit_callbacks(execute=True):
+        Page.objects.get(pk=home.pk).delete()
+
+    assert not Page.objects.filter(pk=home.pk).exists()
+    [payload] = payloads(receiver, endpoint)
+    assert (payload["type"], payload["data"]["id"]) == ("page.deleted", home.pk)
 
 
 def test_a_draft_title_reaches_only_endpoints_that_asked_for_drafts(
