@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # HEAD on the API runs as its GET, cache included, and loses only the body.
     "cms.head_requests.HeadAsGetMiddleware",
+    # WordPress short links (/?p=123) of imported posts; before the cached home page.
+    "blog.importers.middleware.WordPressShortLinkMiddleware",
     # Before sessions, CSRF and auth: an anonymous read served from the cache needs none
     # of them (requests with an Authorization header or a session are never cached).
     "cms.api_cache.APICacheMiddleware",

@@ -181,13 +181,7 @@ def test_without_media_every_image_is_reported_missing_not_replaced(blog_index, 
     assert not ArticleImage.objects.exclude(title="Dry needling therapy in a clinic").exists()
 
 
-SHORT_LINKS = "blog.importers.middleware.WordPressShortLinkMiddleware"
-
-
-def test_old_addresses_redirect_permanently_to_the_new_pages(
-    blog_index, run_import, client, settings
-):
-    settings.MIDDLEWARE = [SHORT_LINKS, *settings.MIDDLEWARE]
+def test_old_addresses_redirect_permanently_to_the_new_pages(blog_index, run_import, client):
     run_import()
     for old in ["/2025/05/14/calf-cramps-at-night/", "/?p=101"]:
         response = client.get(old)
@@ -257,8 +251,7 @@ def test_a_file_that_is_not_a_wordpress_export_is_refused(blog_index, tmp_path):
         call_command("import_wordpress", str(feed))
 
 
-def test_the_home_page_still_answers_other_query_strings(blog_index, client, settings):
-    settings.MIDDLEWARE = [SHORT_LINKS, *settings.MIDDLEWARE]
+def test_the_home_page_still_answers_other_query_strings(blog_index, client):
     assert client.get("/?p=999").status_code == 200
     assert client.get("/?p=abc").status_code == 200
 
