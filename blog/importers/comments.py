@@ -82,8 +82,11 @@ def _ip(text):
 class CommentImport:
     """Imports the comments of one post; ``counts`` says what became of them."""
 
-    def __init__(self, source, post, counts, dry_run=False):
+    def __init__(self, source, post, counts, dry_run=False, staff_user_ids=()):
         self.source = source
+        # WordPress user ids of the site's own people: their comments show as staff
+        # replies here, as their own site showed them as the author's.
+        self.staff_user_ids = set(staff_user_ids) - {"", "0"}
         self.post = post
         self.counts = counts
         self.dry_run = dry_run
@@ -197,6 +200,7 @@ class CommentImport:
             held_notice_sent_at=now,
             reply_notice_sent_at=now,
             notify_replies=False,
+            is_staff_reply=comment.get("comment_user_id", "").strip() in self.staff_user_ids,
         )
         stored.save()
         Comment.objects.filter(pk=stored.pk).update(created_at=created, updated_at=created)

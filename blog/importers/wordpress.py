@@ -259,7 +259,8 @@ class WordPressImport:
             return
         if not left_alone:
             page = self.save_page(item, page, origin, title, intro, conversion, publish)
-        comments = CommentImport(self.source, page, self.report.comments)
+        staff = {author.get("author_id", "") for author in self.authors.values()}
+        comments = CommentImport(self.source, page, self.report.comments, staff_user_ids=staff)
         comments.run(item["comments"])
         if publish or page.live:
             self.add_redirects(item, page)

@@ -139,6 +139,8 @@ def test_threads_statuses_and_people_are_kept_without_any_email(
     deepest = comments["Jane Physio:You are welc"]
     assert deepest.parent_id == comments["Maria:Thanks!"].parent_id
     assert chain[-1] == deepest
+    # Written by the site's own author while signed in to WordPress: a staff reply.
+    assert [c.is_staff_reply for c in chain] == [False, True, False, True, False, True]
 
     assert comments["Cheap Pills:Buy now http"].status == "spam"
     assert comments["Rude Reader:Trashed by t"].status == "trash"
