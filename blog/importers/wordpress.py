@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from wagtail.contrib.redirects.models import Redirect
+from wagtail.models import Revision
 
 from bs4 import BeautifulSoup
 
@@ -356,6 +357,7 @@ class WordPressImport:
             revision.publish()
         elif page.live:
             page.unpublish()
+        self.keep_last_modified(item, page, revision, publish)
         if item.get("wp:is_sticky") == "1":
             self.report.editor(title, "sticky on WordPress: this site has no sticky posts")
         ImportOrigin.objects.update_or_create(
@@ -369,6 +371,20 @@ class WordPressImport:
             },
         )
         return page
+
+    def keep_last_modified(self, item, page, revision, published):
+        """Feeds, the sitemap and the API say when a post last changed: WordPress's date,
+        not the moment of the import."""
+        modified = wordpress_time(
+            item.get("wp:post_modified_gmt", ""), item.get("wp:post_modified", "")
+        )
+        if modified is None:
+            return
+        Revision.objects.filter(pk=revision.pk).update(created_at=modified)
+        changes = {"latest_revision_created_at": modified}
+        if published:
+            changes["last_published_at"] = modified
+        BlogPostPage.objects.filter(pk=page.pk).update(**changes)
 
     # Authors, images, redirects
 

@@ -39,6 +39,8 @@ def test_posts_become_pages_with_their_status_tags_authors_and_blocks(
     assert calf.title == "Calf cramps at night: what helps"
     assert calf.date == datetime.date(2025, 5, 14)
     assert calf.first_published_at.isoformat() == "2025-05-14T08:30:00+00:00"
+    assert calf.last_published_at.isoformat() == "2025-05-20T07:00:00+00:00"
+    assert calf.latest_revision.created_at.isoformat() == "2025-05-20T07:00:00+00:00"
     assert calf.intro == "What helps against calf cramps at night, and what the evidence says."
     assert sorted(calf.tags.names()) == ["Treatments", "cramps"]
     assert [author.name for author in calf.authors.all()] == ["Jane Physio"]
