@@ -82,8 +82,11 @@ def _ip(text):
 class CommentImport:
     """Imports the comments of one post; ``counts`` says what became of them."""
 
-    def __init__(self, source, post, counts, dry_run=False, staff_user_ids=()):
+    def __init__(
+        self, source, post, counts, dry_run=False, staff_user_ids=(), origin_name="WordPress"
+    ):
         self.source = source
+        self.origin_name = origin_name
         # WordPress user ids of the site's own people: their comments show as staff
         # replies here, as their own site showed them as the author's.
         self.staff_user_ids = set(staff_user_ids) - {"", "0"}
@@ -185,7 +188,7 @@ class CommentImport:
             body=body,
             body_html=sanitize_comment(body),
             status=status,
-            reason=f"Imported from WordPress ({self.source}, comment {comment_id}).",
+            reason=f"Imported from {self.origin_name} ({self.source}, comment {comment_id}).",
             status_before_removal=(
                 Comment.Status.PENDING
                 if status in (Comment.Status.SPAM, Comment.Status.TRASH)
