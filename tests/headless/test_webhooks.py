@@ -199,6 +199,36 @@ def test_comment_events_carry_status_and_thread_position_but_no_personal_data(
         assert private not in everything
 
 
+def test_a_comment_posted_through_the_api_is_announced_without_its_author(
+    client, settings, seed_post, receiver, make_endpoint, django_capture_on_commit_callbacks
+):
+    settings.COMMENTS_MIN_SECONDS_TO_POST = 0
+    endpoint = make_endpoint([Event.COMMENT_CREATED])
+    token = client.get("/api/v3/comments/form-token/", {"page": seed_post.pk}).json()["token"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v3/comments/",
+            {
+                "page": seed_post.pk,
+                "author_name": "Ada Reader",
+                "author_email": "ada@private.example",
+                "author_url": "https://ada.example.org",
+                "body": "Has anyone tried this for calf cramps at night?",
+                "token": token,
+            },
+            content_type="application/json",
+        )
+    assert response.status_code == 201
+
+    [payload] = payloads(receiver, endpoint)
+    assert payload["data"]["id"] == response.json()["id"]
+    assert payload["data"]["status"] == response.json()["status"] == "pending"
+    assert payload["data"]["thread_path"] == str(response.json()["id"]).zfill(10)
+    body = receiver.received[0]["body"]
+    for private in (b"Ada", b"private.example", b"ada.example.org", b"calf cramps", b"127.0.0"):
+        assert private not in body
+
+
 def test_only_active_endpoints_that_want_the_event_receive_it(
     seed_post, receiver, make_endpoint, django_capture_on_commit_callbacks
 ):
