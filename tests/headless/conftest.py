@@ -52,7 +52,7 @@ def receiver(settings):
     settings.HEADLESS_WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     settings.HEADLESS_WEBHOOK_TIMEOUT_SECONDS = 2
     server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()

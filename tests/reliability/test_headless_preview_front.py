@@ -68,7 +68,7 @@ class FrontEndHandler(http.server.BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def front_end():
     server = FrontEnd()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
