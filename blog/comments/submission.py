@@ -7,7 +7,7 @@ the reader typed); then duplicates and flooding are refused; only then is the co
 sanitized, judged by the rules, its token used up and the comment stored.
 """
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from . import form_tokens
 from .forms import CommentForm
@@ -105,6 +105,11 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
             raise DuplicateComment(duplicate_message()) from error
         if not type(post).objects.filter(pk=post.pk).exists():
             raise PostUnavailable(NO_SUCH_POST) from error
+        raise
+    except DatabaseError:
+        # Full or gone (cms.outages answers 503): the reader may send the same form again.
+        form_tokens.give_back(form.cleaned_data["token"])
+        free_flood_slots(flood_slots)
         raise
     comment.set_thread_position()  # what the database just stored, for the object in hand
 
