@@ -1,5 +1,6 @@
 """
-What a request gets when the database goes away under it: a 503 with ``Retry-After``.
+What a request gets when the database goes away under it (or its disk is full): a 503
+with ``Retry-After``.
 
 A PostgreSQL restart or failover takes seconds. Connections are health-checked before a
 request uses them (``CONN_HEALTH_CHECKS``), so a request that arrives after the database
@@ -30,7 +31,7 @@ def database_unavailable(request):
     if request.path_info.startswith(API_PATH_PREFIX):
         response = problem_response(
             status=503,
-            detail="The database is restarting. Please try again in a few seconds.",
+            detail="The database cannot be reached just now. Please try again in a few seconds.",
         )
     else:
         # Rendered without the request: its context processors could ask the database.
