@@ -139,14 +139,19 @@ def test_who_may_add_an_endpoint(client_as, db, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_who_may_send_a_delivery_again(client_as, delivery, role):
     url = reverse("webhook_deliveries:send_again", args=[delivery.pk])
-    response = client_as(role).post(url)
+    client = client_as(role)
+    confirm = client.get(url)
+    response = client.post(url)
 
     delivery.refresh_from_db()
     if role in MAY_CHANGE:
+        assert confirm.status_code == 200
+        assert "same webhook id and body" in confirm.text
         assert response.status_code == 302
         # The test queue runs it at once; the endpoint's address is not resolvable.
         assert delivery.attempts == 1
     else:
+        assert_refused(role, confirm)
         assert_refused(role, response)
         assert (delivery.status, delivery.attempts) == (WebhookDelivery.Status.FAILED, 7)
 
