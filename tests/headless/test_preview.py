@@ -192,3 +192,20 @@ def test_a_draft_or_page_that_is_gone_is_404(blog_index, front_end):
     token = issue_preview_token(post)
     Page.objects.get(pk=post.pk).delete()
     assert "no longer exists" in problem(read_preview(token), 404)
+
+
+@pytest.mark.parametrize(
+    "address, errors",
+    [
+        ("", []),
+        (FRONT_END, []),
+        ("http://localhost:3000/preview", ["headless.E001"]),
+        ("/preview?token={token}", ["headless.E002"]),
+        ("localhost:3000/preview?token={token}", ["headless.E002"]),
+    ],
+)
+def test_a_preview_address_that_cannot_work_fails_the_checks(settings, address, errors):
+    from headless.checks import check_preview_url
+
+    settings.HEADLESS_PREVIEW_URL = address
+    assert [error.id for error in check_preview_url()] == errors

@@ -1,0 +1,31 @@
+"""Settings mistakes that would otherwise show as a blank preview panel."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import Error
+
+
+def check_preview_url(app_configs=None, **kwargs):
+    address = settings.HEADLESS_PREVIEW_URL
+    if not address:
+        return []
+    errors = []
+    if "{token}" not in address:
+        errors.append(
+            Error(
+                "HEADLESS_PREVIEW_URL has no {token}: the front end would never get the draft.",
+                hint="For example http://localhost:3000/preview?token={token}",
+                id="headless.E001",
+            )
+        )
+    parts = urlsplit(address)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        errors.append(
+            Error(
+                "HEADLESS_PREVIEW_URL must be an absolute http:// or https:// address.",
+                hint="The admin's preview panel frames it; its origin is allowed in the CSP.",
+                id="headless.E002",
+            )
+        )
+    return errors
