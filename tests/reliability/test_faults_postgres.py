@@ -12,6 +12,7 @@ kept-open connection failed its first poll after a restart and the worker exited
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -56,9 +57,11 @@ def server(cluster):
     (post_id,) = cluster.query("SELECT page_ptr_id FROM blog_blogpostpage")[0]
     site.facts = {"post_id": post_id}
     running = GunicornServer(site, workers=WORKERS)
-    running.start()
-    yield running
-    running.stop()
+    try:
+        yield running.start()
+    finally:
+        running.stop()
+        shutil.rmtree(site.directory, ignore_errors=True)
 
 
 def read_pages(server, times):
