@@ -1,15 +1,16 @@
 """
 Draft previews drawn by a separate front end.
 
-With ``HEADLESS_PREVIEW_URL`` set (``http://localhost:3000/preview?token={token}``),
-Wagtail's preview panel and "Preview in new tab" are sent to that address instead of
-rendering our template. The page as the editor has it, unsaved edits included (Wagtail
-builds it from the posted form), is kept in the cache for ``HEADLESS_PREVIEW_SECONDS``
-under a random key, and the front end gets a signed token naming the page, that key and
-the content's digest: it fetches the draft from ``GET /api/v3/preview/?token=…``. The
-token carries no content, so it cannot be edited into another page's or another
-version's, and it dies with its lifetime. Each refresh of the panel (as the editor types)
-stores the new content under a new token.
+With ``HEADLESS_PREVIEW_URL`` set (``http://localhost:3000/preview?token={token}``), or
+one for the page's site in ``HEADLESS_PREVIEW_URLS``, Wagtail's preview panel and
+"Preview in new tab" are sent to that address instead of rendering our template. The
+page as the editor has it, unsaved edits included (Wagtail builds it from the posted
+form), is kept in the cache for ``HEADLESS_PREVIEW_SECONDS`` under a random key, and the
+front end gets a signed token naming the page, that key and the content's digest: it
+fetches the draft from ``GET /api/v3/preview/?token=…``. The token carries no content,
+so it cannot be edited into another page's or another version's, and it dies with its
+lifetime. Each refresh of the panel (as the editor types) stores the new content under a
+new token.
 """
 
 import hashlib
@@ -50,8 +51,18 @@ def issue_preview_token(page):
     return signing.dumps({"page": page.pk, "key": key, "sha256": digest(content)}, salt=SALT)
 
 
-def preview_address(token):
-    return settings.HEADLESS_PREVIEW_URL.replace("{token}", quote(token, safe=""))
+def front_end_address(page):
+    """The preview address of the front end drawing this page's site, or ""."""
+    by_site = settings.HEADLESS_PREVIEW_URLS
+    if by_site:
+        site = page.get_site()
+        if site is not None and site.hostname in by_site:
+            return by_site[site.hostname]
+    return settings.HEADLESS_PREVIEW_URL
+
+
+def preview_address(address, token):
+    return address.replace("{token}", quote(token, safe=""))
 
 
 def page_for_token(token):
@@ -85,9 +96,10 @@ def serve_preview_on_front_end(serve_preview):
     """
 
     def serve(page, request, mode_name):
-        if not settings.HEADLESS_PREVIEW_URL or page.pk is None:
+        address = front_end_address(page) if page.pk is not None else ""
+        if not address:
             return serve_preview(page, request, mode_name)
-        return HttpResponseRedirect(preview_address(issue_preview_token(page)))
+        return HttpResponseRedirect(preview_address(address, issue_preview_token(page)))
 
     serve.headless_preview = True
     return serve

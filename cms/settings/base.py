@@ -434,6 +434,15 @@ HEADLESS_WEBHOOK_ALLOWED_NETWORKS = env_list("HEADLESS_WEBHOOK_ALLOWED_NETWORKS"
 # for HEADLESS_PREVIEW_SECONDS. The admin may frame that origin, and nothing else.
 HEADLESS_PREVIEW_URL = os.environ.get("HEADLESS_PREVIEW_URL", "")
 HEADLESS_PREVIEW_SECONDS = int(os.environ.get("HEADLESS_PREVIEW_SECONDS", "300"))
-if HEADLESS_PREVIEW_URL:
-    # scheme://host[:port], the origin of the address.
-    SECURE_CSP_ADMIN["frame-src"] = ["'self'", "/".join(HEADLESS_PREVIEW_URL.split("/")[:3])]
+# Sites with a front end of their own: comma-separated "hostname=address" pairs, e.g.
+# "blog.example=https://app.example/preview?token={token}"; other sites use the one above.
+HEADLESS_PREVIEW_URLS = dict(
+    pair.split("=", 1) for pair in env_list("HEADLESS_PREVIEW_URLS") if "=" in pair
+)
+_preview_origins = [  # scheme://host[:port] of each address
+    "/".join(address.split("/")[:3])
+    for address in [HEADLESS_PREVIEW_URL, *HEADLESS_PREVIEW_URLS.values()]
+    if address
+]
+if _preview_origins:
+    SECURE_CSP_ADMIN["frame-src"] = ["'self'", *dict.fromkeys(_preview_origins)]

@@ -3,7 +3,7 @@ address with a token, and the token reads the draft (unsaved edits included) fro
 API in the page detail's schema, for a short while, for that page and content only."""
 
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core import signing
 from django.core.cache import cache
@@ -18,6 +18,11 @@ from tests.conftest import build_post
 
 FRONT_END = "http://localhost:3000/preview?token={token}"
 PREVIEW_API = "/api/v3/preview/"
+
+
+@pytest.fixture(autouse=True)
+def no_front_end_per_site(settings):
+    settings.HEADLESS_PREVIEW_URLS = {}
 
 
 @pytest.fixture
@@ -209,3 +214,21 @@ def test_a_preview_address_that_cannot_work_fails_the_checks(settings, address, 
 
     settings.HEADLESS_PREVIEW_URL = address
     assert [error.id for error in check_preview_url()] == errors
+    settings.HEADLESS_PREVIEW_URL = ""
+    settings.HEADLESS_PREVIEW_URLS = {"blog.example": address}
+    assert [error.id for error in check_preview_url()] == errors
+
+
+def test_a_site_with_its_own_front_end_previews_there(admin_client, blog_index, settings):
+    settings.HEADLESS_PREVIEW_URL = FRONT_END
+    post = build_post(blog_index, 1)
+    hostname = post.get_site().hostname
+    settings.HEADLESS_PREVIEW_URLS = {
+        hostname: "https://app.example/drafts/{token}",
+        "other.example": "https://other.example/preview?token={token}",
+    }
+    response = preview(admin_client, post, title="For this site's app")
+    assert response.status_code == 302
+    assert response.url.startswith("https://app.example/drafts/")
+    token = response.url.rsplit("/", 1)[1]
+    assert read_preview(unquote(token)).json()["title"] == "For this site's app"
