@@ -34,8 +34,10 @@ PER_ANSWER_HEADERS = {"Content-Length", "Date"}
 #: Each GET makes a new form token, of a length that varies by a byte or two.
 NEW_BODY_EACH_TIME = {"/api/v3/comments/form-token/"}
 #: What a GET of these answers here, so HEAD must answer it too: the finders redirect to
-#: the object they found, and no snippet model is exposed to v3 (its ``type`` accepts none).
+#: the object they found, no snippet model is exposed to v3 (its ``type`` accepts none), and
+#: a draft preview needs a preview token this walk has not got.
 NOT_200 = {
+    "/api/v3/preview/": 401,
     "/api/v3/pages/find/": 302,
     "/api/v3/redirects/find/": 302,
     "/api/v3/snippets/{type}/": 422,
