@@ -167,10 +167,12 @@ def test_head_on_a_missing_object_is_a_404_like_its_get(client, api_objects):
 def wsgi_application():
     """Django's WSGI handler as gunicorn calls it, without the test client's body removal;
     the test's database connection must survive the request, as the test client ensures."""
+    signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
         yield WSGIHandler()
     finally:
+        signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
 
 
