@@ -57,3 +57,17 @@ def make_comment(post, *, status=Comment.Status.APPROVED, parent=None, **fields)
     comment.save()
     comment.set_thread_position()
     return comment
+
+
+def api_submission(post, client, **fields):
+    """What an app posts to /api/v3/comments/, with a token ``client`` fetched (bound to
+    the address and browser that client sends)."""
+    token = client.get("/api/v3/comments/form-token/", {"page": post.pk}).json()["token"]
+    return {
+        "page": post.pk,
+        "author_name": "Ada Reader",
+        "author_email": "ada@example.com",
+        "body": "Has anyone tried this for calf cramps at night?",
+        "token": token,
+        **fields,
+    }

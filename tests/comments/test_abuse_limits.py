@@ -13,7 +13,13 @@ import pytest
 
 from blog.comments import form_tokens
 from blog.comments.models import Comment, CommentSettings
-from tests.comments.conftest import form_data, make_comment, next_ip, reader_token
+from tests.comments.conftest import (
+    api_submission,
+    form_data,
+    make_comment,
+    next_ip,
+    reader_token,
+)
 from tests.management import run_manage
 
 pytestmark = pytest.mark.usefixtures("no_wait")
@@ -26,18 +32,6 @@ def comment_rules(db):
 
 
 API = "/api/v3/comments/"
-
-
-def api_submission(post, client, **fields):
-    token = client.get(f"{API}form-token/", {"page": post.pk}).json()["token"]
-    return {
-        "page": post.pk,
-        "author_name": "Ada Reader",
-        "author_email": "ada@example.com",
-        "body": "Has anyone tried this for calf cramps at night?",
-        "token": token,
-        **fields,
-    }
 
 
 def post_json(client, data, **headers):

@@ -24,22 +24,20 @@ import pytest
 from blog.comments.models import Comment
 from blog.models import BlogPostPage
 from blog.seed import load_seed_content
-from tests.comments.conftest import form_data, next_ip
+from tests.comments.conftest import api_submission, form_data, next_ip
 
 API = "/api/v3/comments/"
 ATTACKER = "https://attacker.example"
 
 
 def api_body(post, client, **fields):
-    token = client.get(f"{API}form-token/", {"page": post.pk}).json()["token"]
-    return {
-        "page": post.pk,
-        "author_name": "Forged Reader",
-        "author_email": "victim@example.com",
-        "body": "Posted by another site's page.",
-        "token": token,
+    return api_submission(
+        post,
+        client,
+        author_email="victim@example.com",
+        body="Posted by another site's page.",
         **fields,
-    }
+    )
 
 
 @pytest.fixture
