@@ -9,6 +9,7 @@ import pytest
 from headless.delivery import deliver_webhook
 from headless.models import WebhookEndpoint
 from headless.signing import new_secret
+from tests.e2e.conftest import browser, page  # noqa: F401 (Chromium fixtures, reused)
 
 
 class Receiver(http.server.ThreadingHTTPServer):
