@@ -34,7 +34,12 @@ Django 6.0 ships the CSP part (``django.middleware.csp``, with a ``SECURE_CSP`` 
 in this shape); on upgrading, that part of this module can give way to it.
 """
 
+import functools
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import reverse
 
 CSP_HEADER = "Content-Security-Policy"
@@ -63,13 +68,35 @@ def preview_policy(reader_directives):
     return {**reader_directives, "frame-ancestors": ["'self'"]}
 
 
+@dataclass(frozen=True)
+class Policies:
+    reader: str
+    preview: str
+    admin: str
+    permissions: str
+
+
+@functools.cache
+def serialized_policies():
+    """Serialized once, and again only when a test changes the settings (a live server's
+    middleware outlives a test's ``settings`` fixture)."""
+    return Policies(
+        reader=serialize_policy(settings.SECURE_CSP),
+        preview=serialize_policy(preview_policy(settings.SECURE_CSP)),
+        admin=serialize_policy(settings.SECURE_CSP_ADMIN),
+        permissions=serialize_permissions_policy(settings.PERMISSIONS_POLICY),
+    )
+
+
+@receiver(setting_changed)
+def forget_serialized_policies(*, setting, **kwargs):
+    if setting in {"SECURE_CSP", "SECURE_CSP_ADMIN", "PERMISSIONS_POLICY"}:
+        serialized_policies.cache_clear()
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        self.reader_policy = serialize_policy(settings.SECURE_CSP)
-        self.preview_policy = serialize_policy(preview_policy(settings.SECURE_CSP))
-        self.admin_policy = serialize_policy(settings.SECURE_CSP_ADMIN)
-        self.permissions_policy = serialize_permissions_policy(settings.PERMISSIONS_POLICY)
         self._admin_prefix = None
 
     @property
@@ -80,8 +107,9 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if self.permissions_policy:
-            response.headers.setdefault(PERMISSIONS_POLICY_HEADER, self.permissions_policy)
+        policies = serialized_policies()
+        if policies.permissions:
+            response.headers.setdefault(PERMISSIONS_POLICY_HEADER, policies.permissions)
         # Set by Wagtail on the made-up request it sends through this stack for a preview.
         is_preview = getattr(request, "is_preview", False)
         if is_preview:
@@ -92,9 +120,9 @@ class SecurityHeadersMiddleware:
         if settings.DEBUG and response.status_code in (404, 500):
             return response  # Django's debug pages are styled and scripted inline
         if is_preview:
-            response[CSP_HEADER] = self.preview_policy
+            response[CSP_HEADER] = policies.preview
         elif request.path.startswith(self.admin_prefix):
-            response[CSP_HEADER] = self.admin_policy
+            response[CSP_HEADER] = policies.admin
         else:
-            response[CSP_HEADER] = self.reader_policy
+            response[CSP_HEADER] = policies.reader
         return response
