@@ -10,7 +10,7 @@ PORT ?= 8000
 
 VALIDATORS := tests/validators
 
-.PHONY: run test setup migrate seed admin serve lint check bench clean validators
+.PHONY: run test setup migrate seed admin serve lint check bench clean validators example
 
 run: setup migrate seed admin serve
 
@@ -40,6 +40,14 @@ admin: migrate
 serve:
 	@echo "Serving on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	WAGTAILADMIN_BASE_URL=http://$(HOST):$(PORT) $(MANAGE) runserver $(HOST):$(PORT)
+
+# The example front end (examples/frontend/, docs/headless.md) on its own origin, reading
+# the site `make run` serves. For the whole loop, start that site with the example allowed:
+#   CORS_ALLOWED_ORIGINS=http://127.0.0.1:3000 HEADLESS_WEBHOOK_ALLOWED_NETWORKS=127.0.0.1 \
+#   HEADLESS_PREVIEW_URL='http://127.0.0.1:3000/preview?token={token}' make run
+EXAMPLE_PORT ?= 3000
+example: setup
+	$(BIN)/python examples/frontend/server.py --cms http://$(HOST):$(PORT) --port $(EXAMPLE_PORT)
 
 # The public checkers the tests run (Nu HTML Checker, axe-core, Spectral, openapi-typescript,
 # tsc), at the exact versions of their lockfile, installed again only when it changes.
