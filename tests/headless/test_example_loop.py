@@ -102,7 +102,9 @@ def test_edit_preview_publish_comment_approve_through_the_example(
     # A reader comments through the component on the example's page.
     reader = browser.new_context().new_page()
     reader.set_default_timeout(20_000)
-    reader.goto(f"{example.url}/posts/{post.pk}/")
+    reader.goto(example.url)
+    reader.get_by_role("link", name=NEW_TITLE).click()
+    reader.wait_for_url(f"{example.url}/posts/{post.pk}/")
     assert reader.locator("h1").inner_text() == NEW_TITLE
     comments = reader.locator("evidence-comments")
     comments.locator("[name=author_name]").fill("Nora Reader")

@@ -403,9 +403,9 @@ export class EvidenceComments extends HTMLElement {
   announce(message) {
     // Cleared first so the same message twice is read twice.
     this.status.textContent = "";
-    requestAnimationFrame(() => {
+    window.setTimeout(() => {
       this.status.textContent = message;
-    });
+    }, 50);
   }
 
   /** A token fetched at least its min_seconds ago, used once (the server's rules). */
@@ -536,6 +536,10 @@ export class EvidenceComments extends HTMLElement {
     if (created.status === "approved") {
       try {
         this.drawComment(await this.request(`comments/${created.id}/`));
+        // The offset stays: if the new comment shifted the thread, the next page starts
+        // with one already drawn (skipped), and none is missed.
+        this.total += 1;
+        this.heading.textContent = this.total === 1 ? "1 comment" : `${this.total} comments`;
       } catch {
         // Shown on the next load.
       }
