@@ -210,6 +210,14 @@ else:
 IMMEDIATE_TASKS_BACKEND = "django_tasks.backends.immediate.ImmediateBackend"
 DATABASE_TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", IMMEDIATE_TASKS_BACKEND)}}
+# `manage.py db_worker` stops a task that runs longer than TASKS_TIME_LIMIT_SECONDS (it is
+# marked failed), and gives a task whose worker died or lost the database to another worker
+# once it has been running for TASKS_RECLAIM_AFTER_SECONDS: longer than the limit, so a
+# task is never run by two workers at once (cms/management/commands/db_worker.py).
+TASKS_TIME_LIMIT_SECONDS = int(os.environ.get("TASKS_TIME_LIMIT_SECONDS", "600"))
+TASKS_RECLAIM_AFTER_SECONDS = int(
+    os.environ.get("TASKS_RECLAIM_AFTER_SECONDS", str(TASKS_TIME_LIMIT_SECONDS + 60))
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
