@@ -117,8 +117,11 @@ def register_v3_schemas():
     from wagtail.api.v3.schemas.generators.read import read_generator
     from wagtail.fields import StreamField
 
+    from cms.v3_page_types import add_top_level_page_types
+
     read_generator.register_field_schema(StreamField, typed_article_body_schema)
     registry.register_defaults()
+    add_top_level_page_types(registry)
 
 
 class RenditionOut(Schema):

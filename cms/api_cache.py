@@ -126,6 +126,7 @@ def add_caching_headers(response, etag):
         public=True,
         max_age=settings.API_CACHE_MAX_AGE,
         s_maxage=settings.SHARED_CACHE_SECONDS,
+        stale_if_error=settings.SHARED_CACHE_STALE_IF_ERROR_SECONDS,
     )
     patch_vary_headers(response, ["Accept", "Authorization"])
     return response

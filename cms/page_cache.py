@@ -136,8 +136,16 @@ class PageCacheMiddleware:
 
 
 def allow_shared_caching(response):
-    """Browsers revalidate every time; a shared cache may keep the page for a moment.
-    ``Vary: Cookie`` because a visitor with a session gets another page."""
-    patch_cache_control(response, public=True, max_age=0, s_maxage=settings.SHARED_CACHE_SECONDS)
+    """Browsers revalidate every time; a shared cache may keep the page for a moment, and
+    serve it a while longer when the app does not answer (``stale-if-error``, the bound
+    of deploy/nginx.conf's stale copies). ``Vary: Cookie`` because a visitor with a
+    session gets another page."""
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=0,
+        s_maxage=settings.SHARED_CACHE_SECONDS,
+        stale_if_error=settings.SHARED_CACHE_STALE_IF_ERROR_SECONDS,
+    )
     patch_vary_headers(response, ["Cookie"])
     return response

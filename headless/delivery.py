@@ -112,6 +112,7 @@ def can_retry_later():
 def deliver_webhook(delivery_id):
     """Send one delivery if no other worker has it; returns its status afterwards."""
     if not claim(delivery_id):
+        look_again_when_the_hold_ends(delivery_id)
         return None
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     endpoint = delivery.endpoint
@@ -152,6 +153,23 @@ def deliver_webhook(delivery_id):
     if delivery.status == Status.PENDING:
         queue(delivery, run_after=delivery.next_attempt_at)
     return delivery.status
+
+
+def look_again_when_the_hold_ends(delivery_id):
+    """Another run holds this delivery: a worker sending it now, or one that died or lost
+    the database while sending (``db_worker`` then queues that task again, and this is
+    that second run). Looking again once the hold ends sends a delivery whose sender is
+    gone, where returning would leave it pending for ever; if the sender finished, that
+    look finds it delivered or rescheduled, and stops."""
+    held_until = (
+        WebhookDelivery.objects.filter(
+            pk=delivery_id, status=Status.PENDING, claimed_until__gt=timezone.now()
+        )
+        .values_list("claimed_until", flat=True)
+        .first()
+    )
+    if held_until is not None and can_retry_later():
+        deliver_webhook.using(run_after=held_until).enqueue(delivery_id)
 
 
 def retry_delay(attempts_made):

@@ -210,6 +210,14 @@ else:
 IMMEDIATE_TASKS_BACKEND = "django_tasks.backends.immediate.ImmediateBackend"
 DATABASE_TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", IMMEDIATE_TASKS_BACKEND)}}
+# `manage.py db_worker` stops a task that runs longer than TASKS_TIME_LIMIT_SECONDS (it is
+# marked failed), and gives a task whose worker died or lost the database to another worker
+# once it has been running for TASKS_RECLAIM_AFTER_SECONDS: longer than the limit, so a
+# task is never run by two workers at once (cms/management/commands/db_worker.py).
+TASKS_TIME_LIMIT_SECONDS = int(os.environ.get("TASKS_TIME_LIMIT_SECONDS", "600"))
+TASKS_RECLAIM_AFTER_SECONDS = int(
+    os.environ.get("TASKS_RECLAIM_AFTER_SECONDS", str(TASKS_TIME_LIMIT_SECONDS + 60))
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -313,6 +321,12 @@ TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
 # or API answer before asking again (s-maxage). Kept short: Django's own caches are
 # invalidated the moment content changes, a shared cache only when this runs out.
 SHARED_CACHE_SECONDS = int(os.environ.get("SHARED_CACHE_SECONDS", "1"))
+# And how long after that it may still serve its copy while the app does not answer (down,
+# restarting, every worker busy past nginx's timeouts): "stale-if-error" in the same
+# header, which nginx honours. Past it, readers get the "Back in a moment" page.
+SHARED_CACHE_STALE_IF_ERROR_SECONDS = int(
+    os.environ.get("SHARED_CACHE_STALE_IF_ERROR_SECONDS", "300")
+)
 # Each worker also keeps the pages and API answers it served last in its own memory, up
 # to this many bytes (cms.recent_responses), saving the copy from the shared cache.
 RECENT_RESPONSES_BYTES = int(os.environ.get("RECENT_RESPONSES_BYTES", 32 * 1024 * 1024))

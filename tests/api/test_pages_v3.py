@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from wagtail.models import Site
+from wagtail.models import Page, Site
 
 import pytest
 
@@ -27,6 +27,25 @@ def test_post_detail_has_our_fields_and_typed_body(client, seed_post):
     ]
     mechanisms = next(block for block in data["body"] if block["type"] == "numbered_list")
     assert [item["number"] for item in mechanisms["value"]["items"]] == [1, 2, 3, 4]
+
+
+def test_every_page_names_its_type_beside_its_id_as_in_meta(client, seed_post, blog_index):
+    """Typed clients narrow a page by a property of its own (cms/v3_page_types.py)."""
+    home = blog_index.get_parent()
+    for page, label in ((seed_post, "blog.BlogPostPage"), (blog_index, "blog.BlogIndexPage")):
+        data = client.get(f"/api/v3/pages/{page.pk}/").json()
+        assert (data["type"], data["meta"]["type"]) == (label, label)
+    plain = home.add_child(instance=Page(title="A page of Wagtail's own type", slug="plain"))
+    data = client.get(f"/api/v3/pages/{plain.pk}/").json()  # Wagtail's generic PageSchema
+    assert (data["type"], data["meta"]["type"]) == ("wagtailcore.Page", "wagtailcore.Page")
+
+    schemas = client.get("/api/v3/openapi.json").json()["components"]["schemas"]
+    for name, label in (
+        ("BlogPostPageSchema", "blog.BlogPostPage"),
+        ("PageSchema", "wagtailcore.Page"),
+    ):
+        assert schemas[name]["properties"]["type"]["const"] == label
+        assert "type" in schemas[name]["required"]
 
 
 def test_blog_index_detail_has_its_intro_as_html(client, blog_index):

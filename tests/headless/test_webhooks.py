@@ -352,6 +352,27 @@ def test_a_delivery_claimed_by_another_worker_is_not_sent_twice(
     assert receiver.received == []
 
 
+def test_a_delivery_whose_sender_died_is_sent_once_its_hold_ends(
+    seed_post, receiver, make_endpoint, deferring_queue
+):
+    make_endpoint([Event.PAGE_PUBLISHED])
+    delivery = _queued_delivery(seed_post)
+    deferring_queue.clear()
+    assert claim(delivery.pk)  # the worker sending it is killed here
+    held_until = WebhookDelivery.objects.get(pk=delivery.pk).claimed_until
+
+    assert deliver_webhook.call(delivery.pk) is None  # db_worker ran the task again
+    [look_again] = deferring_queue.results
+    assert (look_again.args, look_again.task.run_after) == ([delivery.pk], held_until)
+    assert receiver.received == []
+
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        claimed_until=timezone.now() - datetime.timedelta(seconds=1)
+    )  # the hold has ended
+    assert deliver_webhook.call(delivery.pk) == Status.DELIVERED
+    assert len(receiver.received) == 1
+
+
 @pytest.mark.parametrize("allowed", [[], ["10.0.0.0/8"]])
 def test_loopback_is_refused_at_send_time_unless_allowed(
     settings, seed_post, receiver, make_endpoint, allowed

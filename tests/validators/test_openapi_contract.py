@@ -96,14 +96,6 @@ def test_generated_types_type_check_a_strict_consumer_of_the_post_body(typed_dir
     assert checked.returncode == 0, checked.stdout[-4000:] + checked.stderr[-2000:]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Pages of /api/v3/pages/{id}/ differ only in the nested meta.type, which TypeScript "
-        "cannot narrow a union by; needs a top-level type on every page schema "
-        "(docs/validators.md)"
-    ),
-)
 def test_a_page_narrows_by_its_type_without_a_guard(typed_directory):
     checked = run([node_command("tsc"), *TSC_OPTIONS, "page_narrowing.ts"], cwd=typed_directory)
     assert checked.returncode == 0, checked.stdout[-2000:]

@@ -1,46 +1,181 @@
 """
-``manage.py db_worker``: django_tasks_db's worker, kept running through a database restart.
+``manage.py db_worker``: django_tasks_db's worker, made to survive the faults production has.
 
-The worker polls the queue in a loop. A poll that met the database down (a restart, a
-failover) raised out of that loop and the worker exited, and the queue waited for
-whoever restarts it. Here the loop resumes once the database answers again: the failed
-poll claimed nothing (the claim is made in the poll's own transaction), so every task
-still waits in the queue, and the next poll takes it. Registered under the same name
-because ``cms`` comes first in INSTALLED_APPS: the systemd unit and the docs need not
-change.
+django_tasks_db's own worker exits on the first poll that meets the database down, takes
+tasks in no defined order (every task queued without ``run_after`` has the same sort key),
+and a task it claimed stays "running" for ever when its worker is killed or loses the
+database mid-task. This one, registered under the same name because ``cms`` comes first
+in INSTALLED_APPS (the systemd unit and the docs need not change):
+
+- waits for the database and carries on, and gives back the task it had in hand, so it
+  runs again at once rather than never;
+- takes tasks oldest first (within a priority), and never starts a task while an older
+  task of the same kind (the same function) is still running on another worker: notices,
+  webhooks and index updates go out in the order they were queued, one kind at a time,
+  while different kinds run side by side;
+- stops a task after ``TASKS_TIME_LIMIT_SECONDS`` (it is marked failed), and queues again
+  a task that has been "running" for ``TASKS_RECLAIM_AFTER_SECONDS`` (its worker was
+  killed, or lost the database and never came back). The second bound is longer than the
+  first, so a task reclaimed from a worker is one that worker is no longer running: a
+  task never runs twice at once. It may run twice one after the other, which every task
+  here allows: each notice and webhook delivery is claimed in its own row before it is
+  sent, and an index update writes what the object is now.
+
+Claims are serialized (a transaction-scoped advisory lock on PostgreSQL; SQLite's
+exclusive transaction does the same), so two workers cannot both see a kind as idle.
 """
 
+import datetime
 import logging
+import random
+import signal
 import time
 
-from django.db import InterfaceError, OperationalError, connections
+from django.conf import settings
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    close_old_connections,
+    connections,
+)
+from django.utils import timezone
 
+from django_tasks.base import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction
 
 logger = logging.getLogger("django_tasks_db")
 
-#: How long the worker waits before polling a database that did not answer.
+#: How long the worker waits before asking a database that did not answer again.
 RETRY_SECONDS = 1
+#: The PostgreSQL advisory lock every claim holds for its transaction.
+CLAIM_LOCK_KEY = 0x6E6F746573  # "notes"
 
 
-class RestartSurvivingWorker(db_worker.Worker):
+class TaskTimeLimitExceeded(Exception):
+    """A task ran past ``TASKS_TIME_LIMIT_SECONDS`` and was stopped."""
+
+
+def reclaim_abandoned_tasks():
+    """Queue again the tasks claimed too long ago to be running still."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=settings.TASKS_RECLAIM_AFTER_SECONDS)
+    abandoned = DBTaskResult.objects.running().filter(started_at__lt=cutoff)
+    for task_id, task_path, worker_ids, started_at in abandoned.values_list(
+        "id", "task_path", "worker_ids", "started_at"
+    ):
+        logger.warning(
+            "Task %s (%s), started by worker %s at %s, never finished; queued again.",
+            task_id,
+            task_path,
+            worker_ids[-1] if worker_ids else "?",
+            started_at.isoformat(),
+        )
+    abandoned.update(status=TaskResultStatus.READY, started_at=None)
+
+
+class RecoveringWorker(db_worker.Worker):
+    task_in_hand = None
+
     def run(self):
-        while True:
+        logger.info(
+            "Starting worker worker_id=%s queues=%s", self.worker_id, ",".join(self.queue_names)
+        )
+        if self.startup_delay and self.interval:
+            time.sleep(random.random())  # noqa: S311  (spreads workers started together)
+        while self.running:
             try:
-                return super().run()
+                task_result = self.claim_next()
+                if task_result is not None:
+                    self.run_task(task_result)
+                elif self.batch and not self.queued().exists():
+                    logger.info("No more tasks to run for worker_id=%s.", self.worker_id)
+                    return
             except (OperationalError, InterfaceError) as error:
                 if not self.running:
                     raise
-                logger.warning(
-                    "Database unavailable (%s); polling again in %s s.", error, RETRY_SECONDS
-                )
-                for connection in connections.all(initialized_only=True):
-                    connection.close()
-                time.sleep(RETRY_SECONDS)
+                self.wait_for_database(error)
+                continue
+            if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
+                return
+            close_old_connections()
+            if self.running and task_result is None:
+                time.sleep(self.interval)
+
+    def queued(self):
+        tasks = DBTaskResult.objects.ready().filter(backend_name=self.backend_name)
+        if not self.process_all_queues:
+            tasks = tasks.filter(queue_name__in=self.queue_names)
+        return tasks
+
+    def claim_next(self):
+        database = DBTaskResult.objects.db
+        with exclusive_transaction(database):
+            connection = connections[database]
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLAIM_LOCK_KEY])
+            reclaim_abandoned_tasks()
+            busy_kinds = DBTaskResult.objects.running().values("task_path")
+            task_result = (
+                self.queued()
+                .exclude(task_path__in=busy_kinds)
+                .order_by("-priority", "enqueued_at")
+                .select_for_update(skip_locked=True)
+                .first()
+            )
+            if task_result is not None:
+                task_result.claim(self.worker_id)
+        return task_result
+
+    def run_task(self, db_task_result):
+        # Kept until the task's outcome is stored: if the database goes away first, the
+        # task is given back when it returns (wait_for_database).
+        self.task_in_hand = (db_task_result.pk, db_task_result.started_at)
+        previous = signal.signal(signal.SIGALRM, self.stop_the_task)
+        signal.setitimer(signal.ITIMER_REAL, settings.TASKS_TIME_LIMIT_SECONDS)
+        try:
+            super().run_task(db_task_result)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        self.task_in_hand = None
+
+    def stop_the_task(self, signum, frame):
+        raise TaskTimeLimitExceeded(
+            f"Stopped after {settings.TASKS_TIME_LIMIT_SECONDS} s (TASKS_TIME_LIMIT_SECONDS)."
+        )
+
+    def wait_for_database(self, error):
+        logger.warning("Database unavailable (%s); polling again in %s s.", error, RETRY_SECONDS)
+        while True:
+            for connection in connections.all(initialized_only=True):
+                connection.close()
+            time.sleep(RETRY_SECONDS)
+            try:
+                self.give_back_task_in_hand()
+            except DatabaseError:
+                continue
+            return
+
+    def give_back_task_in_hand(self):
+        if self.task_in_hand is None:
+            DBTaskResult.objects.exists()  # is the database back?
+            return
+        task_id, started_at = self.task_in_hand
+        given_back = DBTaskResult.objects.filter(
+            pk=task_id, status=TaskResultStatus.RUNNING, started_at=started_at
+        ).update(status=TaskResultStatus.READY, started_at=None)
+        if given_back:
+            logger.warning(
+                "Task %s was running when the database went away; queued again.", task_id
+            )
+        self.task_in_hand = None
 
 
 class Command(db_worker.Command):
     def handle(self, *args, **options):
         # The parent's handle() builds its worker from this module attribute.
-        db_worker.Worker = RestartSurvivingWorker
+        db_worker.Worker = RecoveringWorker
         return super().handle(*args, **options)
