@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.text import Truncator
 
 from wagtail.models import ModelLogEntry
 
@@ -588,3 +589,31 @@ def test_a_300_comment_thread_costs_the_same_with_reports(
     page = BeautifulSoup(response.content, "html.parser")
     assert len(page.select("a.comment__report")) == 50  # one page of threads
     assert "Reported" not in page.select_one("#comments").get_text()
+
+
+def test_every_xss_vector_as_a_note_is_text_for_moderators(seed_post, moderator_client):
+    """Notes are never HTML: each vector of the corpus, sent as a note, is shown to
+    moderators as the characters the reader typed, inside the reports' own markup."""
+    from tests.security.conftest import load_xss_vectors
+
+    vectors = [vector for vector in load_xss_vectors() if len(vector) <= 500]
+    reported = [make_comment(seed_post) for _ in vectors]
+    for number, (target, vector) in enumerate(zip(reported, vectors, strict=True)):
+        response = report_by_api(target, ip=f"10.9.{number // 250}.{number % 250}", note=vector)
+        assert response.status_code == 201, vector
+
+    listing = moderator_client.get(admin_url("list"), {"reported": "open"})
+    pages = [listing]
+    pages += [moderator_client.get(admin_url("inspect", target.pk)) for target in reported[:20]]
+    for page in pages:
+        html = BeautifulSoup(page.content, "html.parser")
+        for cell in html.select("[data-comment-reports]"):
+            tags = {element.name for element in cell.find_all(True)}
+            assert tags <= {"ul", "li", "strong", "q", "div", "h2", "p"}, tags
+            assert not any(attr.startswith("on") for el in cell.find_all(True) for attr in el.attrs)
+    shown = BeautifulSoup(listing.content, "html.parser").select("[data-comment-reports] q")
+    stored = {
+        Truncator(note).chars(200) for note in CommentReport.objects.values_list("note", flat=True)
+    }
+    assert len(shown) == 50
+    assert {note.get_text() for note in shown} <= stored
