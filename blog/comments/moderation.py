@@ -17,7 +17,7 @@ from wagtail.log_actions import log
 
 from .models import Comment
 from .notify import comment_published
-from .reports import keep_comments
+from .reports import NothingToKeep, keep_comments
 
 Status = Comment.Status
 
@@ -50,7 +50,10 @@ def moderate(comment_ids, action, user, *, reason=""):
     if action not in ACTIONS:
         raise ModerationError(f"Unknown moderation action “{action}”.")
     if action == "keep":
-        return keep_comments(comment_ids, user, reason=reason)
+        try:
+            return keep_comments(comment_ids, user, reason=reason)
+        except NothingToKeep as error:
+            raise ModerationError(str(error)) from error
     ids = [getattr(item, "pk", item) for item in comment_ids]
     changed = []
     with transaction.atomic():

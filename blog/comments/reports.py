@@ -55,6 +55,7 @@ BROWSER_COOKIE_SECONDS = 60 * 60 * 24 * 365
 RATE_WINDOW_SECONDS = 60 * 60
 HASH_SALT = "blog.comments.reports.reader"
 NOT_REPORTABLE = "This comment is not shown on the site (any more), so it cannot be reported."
+KEPT_REASON = "Kept by a moderator despite reader reports"
 LOG_HIDDEN = "comments.hidden_by_reports"
 LOG_KEEP = "comments.keep"
 # Control characters other than tab and newline: invisible in the admin, and a way to
@@ -112,6 +113,10 @@ class CommentReport(models.Model):
 
     def __str__(self):
         return f"{self.get_reason_display()} on comment {self.comment_id}"
+
+
+class NothingToKeep(Exception):
+    """None of the comments a moderator chose to keep has open reports."""
 
 
 class ReportRefused(Exception):
@@ -325,7 +330,8 @@ def hide_if_reported_enough(comment):
 def keep_comments(comments, user, *, reason=""):
     """A moderator's "keep": close the open reports, publish the comment again if reports
     hid it, and stop reports from hiding it again. Comments without open reports, and
-    those in spam or trash, are left alone. Returns the comments kept."""
+    those in spam or trash, are left alone. Returns the comments kept; raises
+    ``NothingToKeep`` when there was none to keep."""
     ids = [getattr(item, "pk", item) for item in comments]
     kept = []
     now = timezone.now()
@@ -342,12 +348,14 @@ def keep_comments(comments, user, *, reason=""):
             comment.reports.open().update(cleared_at=now)
             before = comment.status
             comment.status = Status.APPROVED
+            comment.reason = KEPT_REASON
             comment.reports_kept_at = now
             comment.moderated_at = now
             comment.moderated_by = user
             comment.save(
                 update_fields=[
                     "status",
+                    "reason",
                     "reports_kept_at",
                     "moderated_at",
                     "moderated_by",
@@ -367,6 +375,13 @@ def keep_comments(comments, user, *, reason=""):
                 },
             )
             kept.append(comment)
+        if not kept:
+            raise NothingToKeep(
+                "No reader reports are open on this comment, so there is nothing to keep it "
+                "from: approve it instead."
+                if len(ids) == 1
+                else "None of these comments has open reader reports: there is nothing to keep."
+            )
     return kept
 
 

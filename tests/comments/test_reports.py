@@ -358,6 +358,7 @@ def test_keep_publishes_again_clears_the_reports_and_stops_them_hiding_it(
     kept = logs(LOG_KEEP).get()
     assert kept.user == moderator
     assert kept.data["reports"] == {"misinformation": 3}
+    assert comment.reason == "Kept by a moderator despite reader reports"
 
     with django_capture_on_commit_callbacks(execute=True):
         for number in range(threshold + 1):
@@ -617,3 +618,25 @@ def test_every_xss_vector_as_a_note_is_text_for_moderators(seed_post, moderator_
     }
     assert len(shown) == 50
     assert {note.get_text() for note in shown} <= stored
+
+
+def test_keep_without_open_reports_says_why_nothing_changed(seed_post, moderator_client, moderator):
+    from wagtail.models import APIToken
+
+    held = make_comment(seed_post, status=Status.PENDING)
+    _token, plaintext = APIToken.create_token(user=moderator, name="app")
+
+    admin = moderator_client.post(admin_url("moderate", held.pk, "keep"), follow=True)
+    api = Client().post(
+        f"{API}moderation/actions/keep/",
+        {"ids": [held.pk]},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {plaintext}"},
+    )
+
+    assert "No reader reports are open on this comment" in admin.text
+    assert api.status_code == 422
+    assert "nothing to keep" in api.json()["detail"]
+    held.refresh_from_db()
+    assert held.status == Status.PENDING
+    assert not logs(LOG_KEEP).exists()
