@@ -3,7 +3,8 @@ The comment service for apps, mounted on Wagtail's v3 NinjaAPI at /api/v3/commen
 shares its OpenAPI schema, its problem+json errors and its bearer tokens.
 
 Readers' side (anonymous, no CSRF cookie): a post's approved comments in thread order,
-one comment, the form token, counts for many posts, and posting a comment. Posting goes
+one comment, the form token, counts for many posts, posting a comment, and reporting
+one (``reports.file_report``, the same rules as the report page). Posting goes
 through ``submission.submit_comment``, the same path as the reader form, so validation,
 sanitizing, duplicate and flood rules have one implementation.
 
@@ -33,7 +34,7 @@ from ninja.pagination import paginate
 
 from blog.models import BlogPostPage
 
-from . import form_tokens
+from . import form_tokens, reports
 from .addresses import InvalidClientAddress, client_ip
 from .limits import CommentRulesUnavailable
 from .models import Comment, approved_comment_counts
@@ -47,7 +48,7 @@ MAX_COUNTED_POSTS = 100
 # Ids past the database's integer range are not "not found" to the database but an error.
 PostId = Annotated[int, Field(gt=0, le=2**31 - 1)]
 CommentId = Annotated[int, Field(gt=0, le=2**63 - 1)]
-ModerationAction = Literal["approve", "spam", "trash", "restore", "unapprove"]
+ModerationAction = Literal["approve", "spam", "trash", "restore", "unapprove", "keep"]
 #: Form field names that differ from the API's.
 API_FIELD_NAMES = {"notify_replies": "notify"}
 
@@ -158,6 +159,20 @@ class CommentCreated(Schema):
     status: Literal["approved", "pending"] = Field(
         description="approved: visible now; pending: waiting for a moderator."
     )
+
+
+class ReportIn(Schema):
+    reason: reports.Reason = Field(description="Why moderators should look at the comment.")
+    note: str = Field(
+        "",
+        max_length=reports.NOTE_MAX_LENGTH,
+        description="Plain text for moderators; required when `reason` is `other`.",
+    )
+
+
+class ReportReceived(Schema):
+    comment: int = Field(description="Id of the comment reported.")
+    reason: reports.Reason
 
 
 class BulkModeration(Schema):
@@ -343,6 +358,47 @@ def create_comment(request: HttpRequest, data: CommentIn):
     # A comment the bot traps sent to spam is reported as pending: bots learn nothing.
     status = "approved" if comment.status == Comment.Status.APPROVED else "pending"
     return Status(201, {"id": comment.pk, "status": status})
+
+
+@router.post(
+    "/{int:comment_id}/reports/",
+    response={201: ReportReceived, 400: ProblemDetail, 404: ProblemDetail, **PROBLEMS},
+    url_name="report_comment",
+    summary="Report a comment to the moderators",
+    description=(
+        "One report per reader (the address, an IPv6 /64, or the browser's reporter "
+        "cookie) per comment. Enough reports hide the comment until a moderator decides; "
+        "the answer never says how many there are. 404: no approved comment on a "
+        "published post has this id; 409: this reader already reported it; 422: field "
+        "errors (a note is required for `other`); 429: too many reports from this "
+        "address, see Retry-After; 503: the comment rules' store is down, see Retry-After."
+    ),
+    operation_id="comments_report",
+)
+def report_comment(
+    request: HttpRequest, response: HttpResponse, comment_id: CommentId, data: ReportIn
+):
+    comment = reports.reportable_comment(comment_id)
+    if comment is None:
+        return problem_response(status=404, detail=reports.NOT_REPORTABLE)
+    form = reports.ReportForm({"reason": data.reason, "note": data.note})
+    if not form.is_valid():
+        return problem_response(
+            status=422, detail="The report has errors.", errors=form_errors(form)
+        )
+    browser_id = reports.browser_id(request)
+    try:
+        reporter = reports.Reporter.of(request, browser_id=browser_id)
+        reports.file_report(
+            comment, reporter, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+        )
+    except (reports.ReportRefused, CommentRulesUnavailable, InvalidClientAddress) as refused:
+        refusal = problem_response(status=refused.status_code, detail=refused.message)
+        if refused.retry_after:
+            refusal["Retry-After"] = str(refused.retry_after)
+        return refusal
+    reports.remember_browser(response, browser_id)
+    return Status(201, {"comment": comment.pk, "reason": form.cleaned_data["reason"]})
 
 
 def require_moderator(request):

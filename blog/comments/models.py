@@ -146,6 +146,19 @@ class Comment(models.Model):
         help_text="Set when a signed-in editor wrote the comment.",
     )
     is_staff_reply = models.BooleanField("staff", default=False)
+    # Reader reports (blog/comments/reports.py).
+    reports_kept_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When a moderator kept it despite reports: later ones no longer hide it.",
+    )
+    reports_notice_sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When moderators were told reports hid this comment (only ever once).",
+    )
 
     objects = CommentQuerySet.as_manager()
 
@@ -285,3 +298,7 @@ class CommentSettings(BaseGenericSetting):
     @staticmethod
     def word_list(text):
         return [line.strip().lower() for line in text.splitlines() if line.strip()]
+
+
+# The Report model lives with its rules; imported here so Django finds it with the app's models.
+from .reports import CommentReport  # noqa: E402, F401

@@ -17,6 +17,7 @@ from wagtail.log_actions import log
 
 from .models import Comment
 from .notify import comment_published
+from .reports import NothingToKeep, keep_comments
 
 Status = Comment.Status
 
@@ -26,7 +27,8 @@ TARGET_STATUS = {
     "trash": Status.TRASH,
     "unapprove": Status.PENDING,
 }
-ACTIONS = (*TARGET_STATUS, "restore", "delete")
+# "keep" (readers' reports) has rules of its own: ``reports.keep_comments``.
+ACTIONS = (*TARGET_STATUS, "restore", "delete", "keep")
 LOG_ACTION = {action: f"comments.{action}" for action in ACTIONS}
 
 
@@ -47,6 +49,11 @@ def moderate(comment_ids, action, user, *, reason=""):
     """
     if action not in ACTIONS:
         raise ModerationError(f"Unknown moderation action “{action}”.")
+    if action == "keep":
+        try:
+            return keep_comments(comment_ids, user, reason=reason)
+        except NothingToKeep as error:
+            raise ModerationError(str(error)) from error
     ids = [getattr(item, "pk", item) for item in comment_ids]
     changed = []
     with transaction.atomic():

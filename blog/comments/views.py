@@ -1,5 +1,5 @@
 """
-What readers post to: the comment form's target and the unsubscribe link.
+What readers post to: the comment form's target, the unsubscribe link and the report page.
 
 Both answer in plain HTML and work without JavaScript. A refused or invalid comment
 re-renders the post with the reader's text kept and the reason shown, with a status
@@ -14,12 +14,13 @@ from django.forms.utils import ErrorDict
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import form_tokens
+from . import form_tokens, reports
 from .addresses import InvalidClientAddress, client_ip
-from .forgery import forgery_protected
+from .forgery import forgery_protected, has_session
 from .forms import CommentForm
 from .limits import CommentRulesUnavailable
 from .models import Comment
@@ -150,3 +151,57 @@ def unsubscribe(request, token):
     return TemplateResponse(
         request, "blog/comments/unsubscribe.html", {"comment": comment, "post": comment.post}
     )
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def report_comment(request, comment_id):
+    """A reader's report on an approved comment (``blog.comments.reports``): GET shows the
+    reasons, POST files the report. Works without script. The POST has the comment form's
+    defence (``forgery_protected``): Django's CSRF check with a session, the cross-site
+    check without one; the GET is a link anyone may follow, from anywhere."""
+    comment = reports.reportable_comment(comment_id)
+    if comment is None:
+        raise Http404(reports.NOT_REPORTABLE)
+    if request.method == "POST":
+        return send_report(request, comment)
+    return render_report_page(request, comment, reports.ReportForm())
+
+
+@forgery_protected
+def send_report(request, comment):
+    form = reports.ReportForm(request.POST)
+    if not form.is_valid():
+        return render_report_page(request, comment, form, status=400)
+    browser_id = reports.browser_id(request)
+    # With a session the CSRF check has passed, so the report is the account's own.
+    user = request.user if has_session(request) else None
+    try:
+        reporter = reports.Reporter.of(request, browser_id=browser_id, user=user)
+        reports.file_report(
+            comment,
+            reporter,
+            reason=form.cleaned_data["reason"],
+            note=form.cleaned_data["note"],
+        )
+    except (reports.ReportRefused, CommentRulesUnavailable, InvalidClientAddress) as refused:
+        form.add_error(None, refused.message)
+        response = render_report_page(request, comment, form, status=refused.status_code)
+        if refused.retry_after:
+            response["Retry-After"] = str(refused.retry_after)
+    else:
+        response = render_report_page(request, comment, None, sent=True)
+    reports.remember_browser(response, browser_id)
+    return response
+
+
+def render_report_page(request, comment, form, *, status=200, sent=False):
+    context = {
+        "comment": comment,
+        "post": comment.post,
+        "form": form,
+        "sent": sent,
+        "with_csrf_token": has_session(request),
+    }
+    return TemplateResponse(request, "blog/comments/report.html", context, status=status)

@@ -19,6 +19,7 @@ from .admin import (
     moderation_policy,
     register_moderation_log_actions,
     register_reply_log_action,
+    register_report_log_actions,
 )
 from .models import Comment
 from .privacy import register_privacy_log_actions
@@ -30,6 +31,7 @@ register_snippet(CommentViewSet)
 
 hooks.register("register_log_actions", register_moderation_log_actions)
 hooks.register("register_log_actions", register_reply_log_action)
+hooks.register("register_log_actions", register_report_log_actions)
 hooks.register("register_log_actions", register_privacy_log_actions)
 
 # Wagtail's snippets app registers its generic "delete" bulk action for every snippet

@@ -431,6 +431,11 @@ COMMENTS_HELD_NOTICE_DELAY = 10
 COMMENTS_CONTENT_RECHECK_SECONDS = 1
 # An address (an IPv6 /64) may fetch this many API form tokens a minute.
 COMMENTS_FORM_TOKENS_PER_MINUTE = int(os.environ.get("COMMENTS_FORM_TOKENS_PER_MINUTE", "30"))
+# Reader reports (blog/comments/reports.py): this many open reports hide an approved
+# comment until a moderator decides; an address (an IPv6 /64) may send this many reports
+# an hour.
+COMMENTS_REPORT_HOLD_THRESHOLD = int(os.environ.get("COMMENTS_REPORT_HOLD_THRESHOLD", "3"))
+COMMENTS_REPORTS_PER_HOUR = int(os.environ.get("COMMENTS_REPORTS_PER_HOUR", "10"))
 # Benchmarks post thousands of comments from one address with one token; they switch the
 # flood and timing rules, single-use tokens bound to their reader and the form-token
 # limit off with COMMENTS_RATE_LIMITS=off. Never do that on a public site.

@@ -4,6 +4,7 @@ import pytest
 
 from blog.comments import form_tokens
 from blog.comments.models import Comment
+from blog.comments.reports import CommentReport, Reason
 from blog.comments.rules import fingerprint
 from blog.comments.sanitize import sanitize_comment
 
@@ -71,3 +72,15 @@ def api_submission(post, client, **fields):
         "token": token,
         **fields,
     }
+
+
+def add_reports(comment, count, *, reason=Reason.SPAM, note=""):
+    """``count`` open reports from distinct readers, stored directly: for tests about what
+    moderators do with them. Reaching the threshold this way hides nothing by itself."""
+    start = CommentReport.objects.count()
+    return CommentReport.objects.bulk_create(
+        CommentReport(
+            comment=comment, reason=reason, note=note, reporter_key=f"test-reader-{start + number}"
+        )
+        for number in range(count)
+    )

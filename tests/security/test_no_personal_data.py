@@ -134,6 +134,26 @@ def seeded(seed_post, make_posts, open_comments, settings):
     for email, ip, status in HIDDEN:
         make_comment(seed_post, status=status, author_email=email, ip_address=ip)
 
+    # Readers report a comment (fewer times than hide it), from the form and from an app.
+    reported = Comment.objects.filter(post=seed_post, status=Comment.Status.APPROVED).first()
+    _email, ip, browser = READERS[0]
+    response = Client().post(
+        reverse("comments:report", args=[reported.pk]),
+        {"reason": "other", "note": "Reported from the form"},
+        REMOTE_ADDR=ip,
+        HTTP_USER_AGENT=browser,
+    )
+    assert response.status_code == 200
+    _email, ip, browser = READERS[1]
+    response = Client().post(
+        f"/api/v3/comments/{reported.pk}/reports/",
+        {"reason": "spam"},
+        content_type="application/json",
+        REMOTE_ADDR=ip,
+        HTTP_USER_AGENT=browser,
+    )
+    assert response.status_code == 201
+
     stored = Comment.objects.all()
     assert stored.filter(status=Comment.Status.APPROVED).count() == 3 + 3 + 1 + 1
     assert set(stored.values_list("ip_address", flat=True)) >= {ip for _e, ip, _b in READERS}

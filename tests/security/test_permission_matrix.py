@@ -32,14 +32,15 @@ from wagtail.models import APIToken, ModelLogEntry
 import pytest
 
 from blog.comments.models import Comment
+from blog.comments.reports import CommentReport
 from tests.comments.admin_users import make_editor, make_moderator, make_superuser
-from tests.comments.conftest import make_comment
+from tests.comments.conftest import add_reports, make_comment
 
 pytestmark = pytest.mark.django_db
 
 Status = Comment.Status
 NAMESPACE = "wagtailsnippets_comments_comment"
-MODERATION_ACTIONS = ["approve", "unapprove", "spam", "trash", "restore"]
+MODERATION_ACTIONS = ["approve", "unapprove", "spam", "trash", "restore", "keep"]
 ADMIN_ACTIONS = [*MODERATION_ACTIONS, "delete"]
 # What moves each action's comment (and what status it starts in for the test).
 START_STATUS = {
@@ -49,6 +50,7 @@ START_STATUS = {
     "trash": Status.APPROVED,
     "restore": Status.TRASH,
     "delete": Status.SPAM,
+    "keep": Status.PENDING,  # hidden by readers' reports (see comment_for)
 }
 
 # Every URL name in the namespace and who may use it. Cells for the names marked
@@ -67,7 +69,7 @@ ADMIN_URLS = {
     "usage": "here",
 }
 CORE_ADMIN_URLS = {"list", "inspect", "history", "moderate", "reply"}
-CORE_BULK_ACTIONS = {"approve", "spam", "trash", "restore", "delete"}
+CORE_BULK_ACTIONS = {"approve", "spam", "trash", "restore", "delete", "keep"}
 ADMIN_ROLES = ["anonymous", "editor", "moderator", "admin"]
 MODERATORS = {"moderator", "admin"}
 
@@ -90,7 +92,16 @@ def state():
     return (
         sorted(Comment.objects.values_list("pk", "status")),
         ModelLogEntry.objects.filter(content_type=log_type).count(),
+        CommentReport.objects.open().count(),
     )
+
+
+def comment_for(post, action, **fields):
+    """A comment ``action`` moves: for "keep", one that readers' reports hid."""
+    comment = make_comment(post, status=START_STATUS.get(action, Status.PENDING), **fields)
+    if action == "keep":
+        add_reports(comment, 3)
+    return comment
 
 
 # Discovery
@@ -181,7 +192,7 @@ def test_usage_is_closed_to_everyone(client_as, seed_post, role):
 @pytest.mark.parametrize("action", ADMIN_ACTIONS)
 def test_a_get_never_decides(client_as, seed_post, role, action):
     """Decisions are POSTs: a link or an <img src> pointing at a decision URL does nothing."""
-    comment = make_comment(seed_post, status=START_STATUS[action])
+    comment = comment_for(seed_post, action)
     before = state()
     response = client_as(role).get(reverse(f"{NAMESPACE}:moderate", args=[comment.pk, action]))
     assert response.status_code in (302, 403, 405)
@@ -192,7 +203,7 @@ def test_a_get_never_decides(client_as, seed_post, role, action):
 @pytest.mark.parametrize("action", ADMIN_ACTIONS)
 def test_decisions_need_the_csrf_token(client_as, seed_post, role, action):
     """Another site cannot make a signed-in moderator's browser decide anything."""
-    comment = make_comment(seed_post, status=START_STATUS[action])
+    comment = comment_for(seed_post, action)
     client = client_as(role, enforce_csrf_checks=True)
     before = state()
 
@@ -285,9 +296,9 @@ def api_client_for(caller):
     ids=[operation[0] for operation in API_OPERATIONS],
 )
 def test_api_moderation(seed_post, caller, label, method, path, body, action):
-    comment = make_comment(
+    comment = comment_for(
         seed_post,
-        status=START_STATUS.get(action, Status.PENDING),
+        action,
         author_email="queue-person@example.com",
         ip_address="198.51.100.23",
     )
@@ -338,7 +349,7 @@ def test_a_moderators_token_cannot_be_used_from_another_site(
 ):
     """Even with a moderator's token, an unsafe API request that is not JSON (415), or that
     a browser says another site sent (403), changes nothing (issue 11, item 1)."""
-    comment = make_comment(seed_post, status=START_STATUS.get(action, Status.PENDING))
+    comment = comment_for(seed_post, action)
     client, headers = api_client_for("moderator's token")
     before = state()
     payload = json.dumps(body(comment) if body else {})

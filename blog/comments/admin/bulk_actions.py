@@ -126,6 +126,13 @@ class RestoreCommentsBulkAction(CommentBulkAction):
     action_priority = 40
 
 
+class KeepCommentsBulkAction(CommentBulkAction):
+    """Readers' reports: publish again and stop reports from hiding (``reports.keep_comments``)."""
+
+    moderation_action = "keep"
+    action_priority = 45
+
+
 class DeleteCommentsBulkAction(CommentBulkAction):
     moderation_action = "delete"
     action_priority = 50
@@ -137,5 +144,6 @@ COMMENT_BULK_ACTIONS = [
     SpamCommentsBulkAction,
     TrashCommentsBulkAction,
     RestoreCommentsBulkAction,
+    KeepCommentsBulkAction,
     DeleteCommentsBulkAction,
 ]

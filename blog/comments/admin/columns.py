@@ -20,3 +20,10 @@ class CommentStatusColumn(StatusTagColumn):
             classes.append("w-status--primary")
         context["status_classname"] = " ".join(classes)
         return context
+
+
+class ReportsColumn(Column):
+    """Readers' open reports on the comment: each reason with its note (notes are plain
+    text, escaped). Reads the listing's prefetched ``open_reports``."""
+
+    cell_template_name = "blog/comments/admin/reports_cell.html"

@@ -21,6 +21,7 @@ ACTION_BUTTON_LABELS = {
     "trash": "Move to trash",
     "restore": "Restore",
     "delete": "Delete for good",
+    "keep": "Keep despite reports",
 }
 ACTION_ICONS = {
     "approve": "check",
@@ -29,6 +30,7 @@ ACTION_ICONS = {
     "trash": "bin",
     "restore": "rotate",
     "delete": "cross",
+    "keep": "tick-inverse",
 }
 ACTION_PAST_TENSE = {
     "approve": "Approved",
@@ -37,6 +39,7 @@ ACTION_PAST_TENSE = {
     "trash": "Moved to trash",
     "restore": "Restored",
     "delete": "Deleted for good",
+    "keep": "Kept despite reports",
 }
 # The decisions that make sense from each status, in the order buttons show them.
 ACTIONS_BY_STATUS = {
@@ -48,9 +51,17 @@ ACTIONS_BY_STATUS = {
 
 
 def available_actions(comment):
+    """``comment.open_report_count`` (annotated by the listing and inspect views) adds
+    "keep" for a comment readers reported."""
+    actions = list(ACTIONS_BY_STATUS.get(comment.status, []))
+    if getattr(comment, "open_report_count", 0) and comment.status in (
+        Status.APPROVED,
+        Status.PENDING,
+    ):
+        actions.insert(0, "keep")
     return [
         {"name": action, "label": ACTION_BUTTON_LABELS[action], "icon": ACTION_ICONS[action]}
-        for action in ACTIONS_BY_STATUS.get(comment.status, [])
+        for action in actions
     ]
 
 

@@ -11,6 +11,7 @@ import django_filters
 from blog.models import BlogPostPage
 
 from ..models import Comment
+from ..reports import reported_comments
 
 Status = Comment.Status
 
@@ -58,6 +59,14 @@ class CommentFilterSet(WagtailFilterSet):
     created_at = django_filters.DateFromToRangeFilter(
         label="Received", widget=DateRangePickerWidget
     )
+    # The "Reported" view: comments with readers' reports no moderator has answered yet.
+    reported = django_filters.ChoiceFilter(
+        label="Reader reports",
+        choices=[("open", "Reported")],
+        empty_label="Any",
+        widget=forms.RadioSelect,
+        method="filter_reported",
+    )
     reason = django_filters.CharFilter(
         label="Reason contains",
         lookup_expr="icontains",
@@ -66,8 +75,13 @@ class CommentFilterSet(WagtailFilterSet):
 
     class Meta:
         model = Comment
-        fields = ["status", "post", "created_at", "reason"]
+        fields = ["status", "reported", "post", "created_at", "reason"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.form.fields["status"].choices = [("", "All"), *status_choices_with_counts()]
+        reported = reported_comments().count()
+        self.form.fields["reported"].choices = [("", "Any"), ("open", f"Reported ({reported})")]
+
+    def filter_reported(self, queryset, name, value):
+        return queryset.filter(pk__in=reported_comments().values("pk")) if value else queryset

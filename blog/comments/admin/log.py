@@ -4,6 +4,7 @@ history, site history)."""
 from wagtail.log_actions import LogFormatter
 
 from ..moderation import LOG_ACTION
+from ..reports import LOG_HIDDEN, reason_summary
 from .decisions import ACTION_BUTTON_LABELS, ACTION_PAST_TENSE, status_label
 
 # Logged on the comment replied to, so its history shows that the team answered.
@@ -26,6 +27,8 @@ class ModerationLogFormatter(LogFormatter):
         if self.action == "restore":
             verb = f"Restored as {status_label(data.get('to')).lower()}"
         message = f"{verb} (was {before})"
+        if data.get("reports"):
+            message += f"; reported as {reason_summary(data['reports'])}"
         if data.get("reason"):
             message += f": {data['reason']}"
         return message
@@ -52,3 +55,15 @@ class StaffReplyLogFormatter(LogFormatter):
 
 def register_reply_log_action(actions):
     actions.register_action(REPLY_LOG_ACTION)(StaffReplyLogFormatter)
+
+
+class HiddenByReportsLogFormatter(LogFormatter):
+    label = "Comment: hidden by reader reports"
+
+    def format_message(self, log_entry):
+        count = (log_entry.data or {}).get("reports", 0)
+        return f"Hidden from readers after {count} reports, until a moderator decides"
+
+
+def register_report_log_actions(actions):
+    actions.register_action(LOG_HIDDEN)(HiddenByReportsLogFormatter)

@@ -1,11 +1,13 @@
-"""The Comments item in the admin's sidebar, with the pending count."""
+"""The Comments item in the admin's sidebar, with the pending and reported counts."""
 
+from django.db.models import Count, Q
 from django.utils.translation import ngettext
 
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.sidebar import LinkMenuItem
 
 from ..models import Comment
+from ..reports import reported_comments
 from .permissions import moderation_policy
 
 
@@ -19,12 +21,26 @@ class CommentsMenuItem(MenuItem):
 
     def render_component(self, request):
         attrs = dict(self.attrs)
-        pending = Comment.objects.pending().count()
+        # One query for both counts: the menu is drawn on every admin page.
+        counts_by_kind = Comment.objects.aggregate(
+            pending=Count("pk", filter=Q(status=Comment.Status.PENDING)),
+            reported=Count("pk", filter=Q(pk__in=reported_comments().values("pk"))),
+        )
+        pending, reported = counts_by_kind["pending"], counts_by_kind["reported"]
+        counts = []
         if pending:
             attrs["data-pending-comments"] = str(pending)
-            attrs["aria-label"] = ngettext(
-                "%(label)s (%(count)d pending)", "%(label)s (%(count)d pending)", pending
-            ) % {"label": self.label, "count": pending}
+            counts.append(
+                ngettext("%(count)d pending", "%(count)d pending", pending) % {"count": pending}
+            )
+        if reported:
+            # Comments readers reported and no moderator answered, hidden or not.
+            attrs["data-reported-comments"] = str(reported)
+            counts.append(
+                ngettext("%(count)d reported", "%(count)d reported", reported) % {"count": reported}
+            )
+        if counts:
+            attrs["aria-label"] = f"{self.label} ({', '.join(counts)})"
         return LinkMenuItem(
             self.name,
             self.label,

@@ -1,10 +1,12 @@
-"""The dashboard panel: the newest pending comments, with Approve and Spam at hand."""
+"""The dashboard panel: the newest pending comments, with Approve and Spam at hand, and
+how many comments readers reported."""
 
 from django.urls import reverse
 
 from wagtail.admin.ui.components import Component
 
 from ..models import Comment
+from ..reports import reported_comments
 from .decisions import URL_NAMESPACE, comment_url, excerpt, moderate_url
 
 Status = Comment.Status
@@ -35,6 +37,8 @@ class PendingCommentsPanel(Component):
                 ],
                 "pending_count": pending.count(),
                 "listing_url": reverse(f"{URL_NAMESPACE}:list") + f"?status={Status.PENDING}",
+                "reported_count": reported_comments().count(),
+                "reported_url": reverse(f"{URL_NAMESPACE}:list") + "?reported=open",
                 "next_url": reverse("wagtailadmin_home"),
                 "csrf_token": parent_context.get("csrf_token"),
                 "request": parent_context.get("request"),

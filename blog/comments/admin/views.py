@@ -4,7 +4,7 @@ decision on one comment, replies, and the history view."""
 from django import forms
 from django.contrib.admin.utils import quote
 from django.db import transaction
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Q, Value, When
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -19,9 +19,10 @@ from wagtail.snippets.views.snippets import HistoryView, IndexView, InspectView
 
 from ..models import Comment
 from ..moderation import ModerationError, moderate
+from ..reports import CommentReport, open_report_count
 from ..rules import CommentRefused
 from ..submission import CommentInvalid, submit_comment
-from .columns import AuthorColumn, CommentStatusColumn
+from .columns import AuthorColumn, CommentStatusColumn, ReportsColumn
 from .decisions import (
     ACTION_PAST_TENSE,
     available_actions,
@@ -49,12 +50,16 @@ class CommentIndexView(IndexView):
             super()
             .get_base_queryset()
             .select_related("post")
+            .prefetch_related(
+                Prefetch("reports", queryset=CommentReport.objects.open(), to_attr="open_reports")
+            )
             .annotate(
+                open_report_count=open_report_count(),
                 awaiting_decision=Case(
                     When(status=Status.PENDING, then=Value(0)),
                     default=Value(1),
                     output_field=IntegerField(),
-                )
+                ),
             )
         )
 
@@ -90,6 +95,7 @@ class CommentIndexView(IndexView):
                 sort_key="status",
             ),
             Column("reason", label="Reason"),
+            ReportsColumn("open_reports", label="Reader reports"),
             DateColumn("created_at", label="Received", sort_key="created_at"),
         ]
 
@@ -163,7 +169,10 @@ class ReplyForm(forms.Form):
 class CommentInspectView(InspectView):
     def get_object(self, queryset=None):
         return get_object_or_404(
-            Comment.objects.select_related("post", "moderated_by", "user"), pk=self.pk
+            Comment.objects.select_related("post", "moderated_by", "user")
+            .prefetch_related("reports")
+            .annotate(open_report_count=open_report_count()),
+            pk=self.pk,
         )
 
     def get_page_subtitle(self):
