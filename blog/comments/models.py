@@ -285,3 +285,8 @@ class CommentSettings(BaseGenericSetting):
     @staticmethod
     def word_list(text):
         return [line.strip().lower() for line in text.splitlines() if line.strip()]
+
+
+# Models kept in modules of their own, imported here so Django finds them.
+from .bans import Ban  # noqa: E402, F401
+from .one_click import ModerationLinkUse  # noqa: E402, F401
