@@ -172,7 +172,7 @@ def canonical_value(kind, value):
         if prefix and prefix != expected:
             raise BanError(
                 f"Networks are banned as a /{IPV4_NETWORK_PREFIX} (IPv4) or a "
-                f"/{IPV6_NETWORK_PREFIX} (IPv6); this one would be /{expected}.",
+                f"/{IPV6_NETWORK_PREFIX} (IPv6), not a /{prefix}.",
                 field="value",
             )
         return canonical

@@ -232,7 +232,7 @@ class BanIndexView(IndexView):
     @cached_property
     def columns(self):
         return [
-            self._get_title_column("value", label="Banned"),
+            self._get_title_column("value"),
             Column("kind", label="Kind", accessor="get_kind_display", sort_key="kind"),
             StatusTagColumn(
                 "state",
