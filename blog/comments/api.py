@@ -13,7 +13,8 @@ the queue by status, and approve/spam/trash/restore/unapprove one or many commen
 through ``moderation.moderate`` so each decision lands in the same audit log as the
 admin's.
 
-No response carries a commenter's email or IP address, moderators' included.
+No response carries a commenter's email or IP address, moderators' included; the ban list
+(``bans_api``, under moderation/bans/) shows moderators the values they banned.
 """
 
 import datetime
@@ -36,6 +37,7 @@ from blog.models import BlogPostPage
 
 from . import form_tokens, reports
 from .addresses import InvalidClientAddress, client_ip
+from .bans_api import router as bans_router
 from .limits import CommentRulesUnavailable
 from .models import Comment, approved_comment_counts
 from .moderation import ModerationError, moderate
@@ -195,6 +197,7 @@ class ModerationQuery(Schema):
 PROBLEMS = dict.fromkeys((403, 409, 422, 429, 503), ProblemDetail)
 
 router.add_router("/moderation/", moderation_router)
+moderation_router.add_router("/bans/", bans_router)
 
 
 @router.get(

@@ -300,5 +300,7 @@ class CommentSettings(BaseGenericSetting):
         return [line.strip().lower() for line in text.splitlines() if line.strip()]
 
 
-# The Report model lives with its rules; imported here so Django finds it with the app's models.
+# Models kept in modules of their own, with their rules, imported here so Django finds them.
+from .bans import Ban  # noqa: E402, F401
+from .one_click import ModerationLinkUse  # noqa: E402, F401
 from .reports import CommentReport  # noqa: E402, F401

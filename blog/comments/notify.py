@@ -1,7 +1,8 @@
 """
 Email about comments, sent off the request path through Django's tasks API.
 
-Moderators hear about each held comment. A reader who asked to be notified hears about
+Moderators hear about each held comment, each with links of their own to approve, mark
+as spam or trash it from the e-mail (``one_click``). A reader who asked to be notified hears about
 each approved reply to their comment, once, never before a moderator approved it, with
 a one-click unsubscribe link (and the List-Unsubscribe headers mail clients use).
 """
@@ -23,6 +24,7 @@ from django.utils.text import Truncator
 
 from django_tasks import task
 
+from . import one_click
 from .models import Comment
 from .threads import comment_url
 
@@ -69,8 +71,9 @@ def comment_published(comment_id):
     send_reply_notice.enqueue(comment_id)
 
 
-def moderator_emails():
-    """Active users who may moderate comments (directly, through a group, or as superusers)."""
+def moderators():
+    """Active users who may moderate comments (directly, through a group, or as
+    superusers) and have an email, one per address."""
     app_label, codename = MODERATE_PERMISSION
     permission = Permission.objects.filter(
         codename=codename, content_type__app_label=app_label
@@ -79,7 +82,14 @@ def moderator_emails():
     if permission is not None:
         holders |= Q(user_permissions=permission) | Q(groups__permissions=permission)
     users = get_user_model().objects.filter(holders, is_active=True).exclude(email="")
-    return sorted(set(users.values_list("email", flat=True)))
+    by_email = {}
+    for user in users.distinct().order_by("pk"):
+        by_email.setdefault(user.email.lower(), user)
+    return [by_email[email] for email in sorted(by_email)]
+
+
+def moderator_emails():
+    return [user.email for user in moderators()]
 
 
 def plain_text(comment):
@@ -115,7 +125,7 @@ def send_held_comment_notices():
     sent, recipients = 0, None
     while claimed := claim_unannounced_held_comments():
         if recipients is None:
-            recipients = moderator_emails()
+            recipients = moderators()
         if recipients:
             sent += sum(send_held_comment_notice(comment, recipients) for comment in claimed)
         if len(claimed) < CLAIM_BATCH_SIZE:
@@ -152,12 +162,22 @@ def claim_unannounced_held_comments():
 
 
 def send_held_comment_notice(comment, recipients):
+    """One e-mail per moderator in ``recipients`` (users): each carries one-click links
+    signed for that moderator alone (``one_click``)."""
     subject = f"Comment awaiting moderation on “{Truncator(comment.post.title).chars(60)}”"
-    body = render_to_string(
-        "blog/comments/email/held_comment.txt",
-        {"comment": comment, "text": plain_text(comment), "review_url": admin_url(comment)},
-    )
-    messages = [(subject, body, settings.DEFAULT_FROM_EMAIL, [email]) for email in recipients]
+    context = {"comment": comment, "text": plain_text(comment), "review_url": admin_url(comment)}
+    messages = [
+        (
+            subject,
+            render_to_string(
+                "blog/comments/email/held_comment.txt",
+                {**context, "one_click": one_click.links_for(comment, user)},
+            ),
+            settings.DEFAULT_FROM_EMAIL,
+            [user.email],
+        )
+        for user in recipients
+    ]
     return send_mass_mail(messages, fail_silently=False)
 
 

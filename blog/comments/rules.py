@@ -154,12 +154,16 @@ def _matching_word(words, candidate):
     return None
 
 
-def decide(candidate, *, known_author, rules=None, bot_reason=None, by_moderator=False):
+def decide(candidate, *, known_author, rules=None, bot_reason=None, by_moderator=False, ban=None):
     """The status a new comment gets, and why. ``candidate`` is an unsaved Comment;
-    ``known_author``: whether its email already has an approved comment."""
+    ``known_author``: whether its email already has an approved comment; ``ban``: the
+    ban its author falls under (``bans.active_ban_for``), if any. A banned author's
+    comment goes to spam, and the reader is answered as for any held comment."""
     rules = rules or comment_rules()
     if bot_reason:
         return Verdict(Comment.Status.SPAM, bot_reason)
+    if ban is not None:
+        return Verdict(Comment.Status.SPAM, ban.spam_reason)
 
     blocked = _matching_word(CommentSettings.word_list(rules.blocked_words), candidate)
     if blocked:

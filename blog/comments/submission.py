@@ -10,6 +10,7 @@ sanitized, judged by the rules, its token used up and the comment stored.
 from django.db import DatabaseError, IntegrityError, transaction
 
 from . import form_tokens
+from .bans import active_ban_for
 from .forms import CommentForm
 from .models import Comment
 from .notify import comment_held, comment_published
@@ -89,6 +90,7 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
         rules=rules,
         bot_reason=None if by_moderator else form.bot_reason,
         by_moderator=by_moderator,
+        ban=None if by_moderator else active_ban_for(comment.author_email, ip_address),
     )
     comment.status = verdict.status
     comment.reason = verdict.reason

@@ -6,6 +6,7 @@ stylesheet that draws the menu badge.
 """
 
 from django.templatetags.static import static
+from django.urls import path
 from django.utils.html import format_html
 
 from wagtail import hooks
@@ -21,18 +22,40 @@ from .admin import (
     register_reply_log_action,
     register_report_log_actions,
 )
-from .models import Comment
+from .admin.bans import BanViewSet, ban_policy, register_ban_log_actions
+from .admin.one_click import OneClickModerationView
+from .models import Ban, Comment
 from .privacy import register_privacy_log_actions
 
 # Before the viewset: registering it asks the registry for Comment's policy, and Wagtail
 # refuses a custom policy once it has handed out its fallback one.
 register_permission_policy(Comment, moderation_policy)
 register_snippet(CommentViewSet)
+register_permission_policy(Ban, ban_policy)
 
 hooks.register("register_log_actions", register_moderation_log_actions)
 hooks.register("register_log_actions", register_reply_log_action)
 hooks.register("register_log_actions", register_report_log_actions)
 hooks.register("register_log_actions", register_privacy_log_actions)
+hooks.register("register_log_actions", register_ban_log_actions)
+
+
+@hooks.register("register_admin_viewset")
+def register_ban_viewset():
+    return BanViewSet()
+
+
+@hooks.register("register_admin_urls")
+def one_click_moderation_urls():
+    # Under the admin, so a signed-out moderator is asked to sign in and comes back.
+    return [
+        path(
+            "comments/one-click/<str:token>/",
+            OneClickModerationView.as_view(),
+            name="comments_one_click",
+        )
+    ]
+
 
 # Wagtail's snippets app registers its generic "delete" bulk action for every snippet
 # model with the default order 0; a later order makes "delete" on comments ours, which

@@ -429,6 +429,8 @@ COMMENTS_HELD_NOTICE_DELAY = 10
 # A web worker trusts the post and the comment rules it has read for this long before
 # asking the cache whether they changed (changes made in the same worker apply at once).
 COMMENTS_CONTENT_RECHECK_SECONDS = 1
+# The approve / spam / trash links in a held-comment e-mail work once, for this long.
+COMMENTS_ONE_CLICK_MAX_AGE = 60 * 60 * 24 * 3
 # An address (an IPv6 /64) may fetch this many API form tokens a minute.
 COMMENTS_FORM_TOKENS_PER_MINUTE = int(os.environ.get("COMMENTS_FORM_TOKENS_PER_MINUTE", "30"))
 # Reader reports (blog/comments/reports.py): this many open reports hide an approved

@@ -22,6 +22,7 @@ from ..moderation import ModerationError, moderate
 from ..reports import CommentReport, open_report_count
 from ..rules import CommentRefused
 from ..submission import CommentInvalid, submit_comment
+from .bans import ban_author_button, ban_context
 from .columns import AuthorColumn, CommentStatusColumn, ReportsColumn
 from .decisions import (
     ACTION_PAST_TENSE,
@@ -113,6 +114,7 @@ class CommentIndexView(IndexView):
                     attrs={"aria-label": f"Reply to the comment by {instance.author_name}"},
                 )
             )
+        buttons.append(ban_author_button(instance))
         for priority, action in enumerate(available_actions(instance), start=40):
             buttons.append(
                 Button(
@@ -217,6 +219,8 @@ class CommentInspectView(InspectView):
                 "post_admin_url": reverse("wagtailadmin_pages:edit", args=[comment.post_id]),
             }
         )
+        if can_act:
+            context.update(ban_context(comment))
         return context
 
 
