@@ -18,6 +18,7 @@ from .admin import (
     PendingCommentsPanel,
     moderation_policy,
     register_moderation_log_actions,
+    register_pin_log_actions,
     register_reply_log_action,
 )
 from .models import Comment
@@ -30,6 +31,7 @@ register_snippet(CommentViewSet)
 
 hooks.register("register_log_actions", register_moderation_log_actions)
 hooks.register("register_log_actions", register_reply_log_action)
+hooks.register("register_log_actions", register_pin_log_actions)
 hooks.register("register_log_actions", register_privacy_log_actions)
 
 # Wagtail's snippets app registers its generic "delete" bulk action for every snippet
