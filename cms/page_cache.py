@@ -38,6 +38,9 @@ from .api_cache import COMMENTS, MEDIA, PAGES, current_versions, recent_response
 CACHEABLE_QUERY_PARAMETERS = {
     "cpage": re.compile(r"[1-9][0-9]{0,5}"),
     "page": re.compile(r"[1-9][0-9]{0,5}"),
+    # The comment orders other than the default, which is spelled without ``sort``
+    # (blog.comments.sorting.ORDERS).
+    "sort": re.compile(r"newest|replies"),
     "tag": re.compile(r"[-a-zA-Z0-9_]{1,100}"),
 }
 UNCACHED_PATH_PREFIXES = ("/admin/", "/api/", "/comments/", "/search/", "/documents/")

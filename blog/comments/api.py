@@ -41,16 +41,20 @@ from .bans_api import router as bans_router
 from .limits import CommentRulesUnavailable
 from .models import Comment, approved_comment_counts
 from .moderation import ModerationError, moderate
+from .pinning import PinRefused, pin, unpin
 from .post_lookup import live_post
 from .rules import CommentRefused, PostUnavailable
+from .sorting import DEFAULT_ORDER, ORDERS, flatten
 from .submission import NO_SUCH_POST, CommentInvalid, can_moderate, submit_comment
-from .threads import public_thread
+from .threads import public_thread, sorted_tree
 
 MAX_COUNTED_POSTS = 100
 # Ids past the database's integer range are not "not found" to the database but an error.
 PostId = Annotated[int, Field(gt=0, le=2**31 - 1)]
 CommentId = Annotated[int, Field(gt=0, le=2**63 - 1)]
 ModerationAction = Literal["approve", "spam", "trash", "restore", "unapprove", "keep"]
+ThreadOrder = Literal[tuple(ORDERS)]
+PinAction = Literal["pin", "unpin"]
 #: Form field names that differ from the API's.
 API_FIELD_NAMES = {"notify_replies": "notify"}
 
@@ -79,6 +83,10 @@ class CommentOut(Schema):
     html: str = Field(description="The comment, as sanitized HTML safe to insert as is.")
     created_at: datetime.datetime
     staff: bool = Field(description="Written by the site's staff.")
+    pinned: bool = Field(
+        False,
+        description="Pinned by a moderator: listed before the other comments in every order.",
+    )
     removed: bool = False
 
     @staticmethod
@@ -109,6 +117,10 @@ class CommentOut(Schema):
     def resolve_staff(comment):
         return comment.is_staff_reply
 
+    @staticmethod
+    def resolve_pinned(comment):
+        return not is_placeholder(comment) and comment.is_pinned
+
 
 class ModeratedCommentOut(CommentOut):
     status: Comment.Status
@@ -118,6 +130,17 @@ class ModeratedCommentOut(CommentOut):
 
 class ThreadQuery(Schema):
     page: PostId = Field(description="Id of the post.")
+
+
+class SortedThreadQuery(ThreadQuery):
+    sort: ThreadOrder = Field(
+        DEFAULT_ORDER,
+        description=(
+            "Order of the top-level comments: oldest (first posted first), newest, or "
+            "replies (most replies, at every depth, first). Pinned comments come first in "
+            "every order; replies always follow their parent in conversation order."
+        ),
+    )
 
 
 class CountsQuery(Schema):
@@ -206,17 +229,19 @@ moderation_router.add_router("/bans/", bans_router)
     url_name="list_comments",
     summary="A post's approved comments, in thread order",
     description=(
-        "Approved comments of a published post, each reply right after its parent. A "
-        "removed comment that still has replies stays as a placeholder without its text. "
-        "404: no published post has this id."
+        "Approved comments of a published post, pinned conversations first, then each "
+        "top-level comment in the order `sort` asks for, each followed by its replies in "
+        "conversation order. A removed comment that still has replies stays as a "
+        "placeholder without its text. 404: no published post has this id; 422: an "
+        "unknown `sort`."
     ),
     operation_id="comments_list",
     openapi_extra={"responses": {404: {"description": "No published post with this id."}}},
 )
 @paginate(WagtailLimitOffsetPagination)
-def list_comments(request: HttpRequest, query: ThreadQuery = Query(...), **kwargs):  # noqa: B008
+def list_comments(request: HttpRequest, query: SortedThreadQuery = Query(...), **kwargs):  # noqa: B008
     post = live_post_or_404(query.page)
-    thread = public_thread(post.pk)
+    thread = flatten(sorted_tree(public_thread(post.pk), query.sort))
     for node in thread:
         node.comment.shown_as_removed = node.removed
     return [node.comment for node in thread]
@@ -477,3 +502,26 @@ def moderate_one(request: HttpRequest, comment_id: CommentId, action: Moderation
         return problem_response(status=422, detail=str(error))
     comment.refresh_from_db()
     return comment
+
+
+@moderation_router.post(
+    "/{int:comment_id}/{action}/",
+    response={200: ModeratedCommentOut, 403: ProblemDetail, 404: ProblemDetail, 422: ProblemDetail},
+    url_name="pin_comment",
+    summary="Pin or unpin a comment",
+    description=(
+        "pin: puts an approved top-level comment, with its replies, at the top of its "
+        "thread; unpin: puts it back in its place. Doing either twice changes nothing. "
+        "403: the token's user may not moderate; 404: no comment has this id; 422: the "
+        "comment is a reply or not approved, or its post already has "
+        "COMMENTS_MAX_PINNED_PER_POST pinned comments (the detail says which)."
+    ),
+    operation_id="comments_pin",
+)
+def pin_one(request: HttpRequest, comment_id: CommentId, action: PinAction):
+    require_moderator(request)
+    comment = get_object_or_404(Comment, pk=comment_id)
+    try:
+        return (pin if action == "pin" else unpin)(comment.pk, request.user)
+    except PinRefused as refused:
+        return problem_response(status=422, detail=str(refused))

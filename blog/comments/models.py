@@ -159,6 +159,12 @@ class Comment(models.Model):
         editable=False,
         help_text="When moderators were told reports hid this comment (only ever once).",
     )
+    pinned_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Set while a moderator has pinned this comment to the top of its thread.",
+    )
 
     objects = CommentQuerySet.as_manager()
 
@@ -175,6 +181,12 @@ class Comment(models.Model):
                 fields=["status", "id"],
                 condition=models.Q(status="pending", held_notice_sent_at__isnull=True),
                 name="comment_unannounced_idx",
+            ),
+            # The few pinned comments of a post, counted against the limit on every pin.
+            models.Index(
+                fields=["post", "pinned_at"],
+                condition=models.Q(pinned_at__isnull=False),
+                name="comment_pinned_idx",
             ),
         ]
 
@@ -205,6 +217,12 @@ class Comment(models.Model):
     @property
     def is_public(self):
         return self.status == self.Status.APPROVED
+
+    @property
+    def is_pinned(self):
+        """A pin shows only while the comment is public: one unapproved or removed keeps
+        its pin for when it is approved again, and a tombstone is never pinned."""
+        return self.pinned_at is not None and self.is_public and not self.parent_id
 
     @property
     def anchor(self):

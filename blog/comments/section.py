@@ -6,6 +6,7 @@ from .forgery import has_session
 from .forms import CommentForm
 from .models import Comment
 from .rules import closed_reason
+from .sorting import DEFAULT_ORDER, ORDERS, order_or_default
 from .threads import render_thread
 
 AWAITING_SESSION_KEY = "comments_awaiting_moderation"
@@ -31,13 +32,35 @@ def show_awaiting_to_author(request, comment):
     request.session[AWAITING_SESSION_KEY] = [*awaiting[-(AWAITING_KEPT - 1) :], comment.pk]
 
 
+def order_links(post, current):
+    """The order control's links: plain GET links, so it works without script, spelled
+    as the page cache stores them (no ``sort`` for the default order)."""
+    return [
+        {
+            "value": value,
+            "label": label,
+            "url": f"{post.url}{'' if value == DEFAULT_ORDER else f'?sort={value}'}#comments",
+            "current": value == current,
+        }
+        for value, label in ORDERS.items()
+    ]
+
+
 def comment_section(request, post, form=None):
     closed = closed_reason(post)
+    order = order_or_default(request.GET.get("sort"))
     thread = render_thread(
-        post, _positive_int(request.GET.get("cpage"), 1), comments_open=closed is None
+        post,
+        _positive_int(request.GET.get("cpage"), 1),
+        comments_open=closed is None,
+        order=order,
     )
     context = {
         "comment_thread": thread,
+        "comment_orders": order_links(post, order),
+        # Page links keep the order: "?sort=newest&cpage=2", the spelling the cache keeps.
+        "comment_page_query": "" if order == DEFAULT_ORDER else f"sort={order}&",
+        "comment_default_order": DEFAULT_ORDER,
         "comments_closed_reason": closed,
         "awaiting_comments": [],
         "reply_to": None,

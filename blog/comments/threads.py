@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from cms.api_cache import COMMENTS, bump, comments_of_post, current_versions
 
 from .models import Comment
+from .sorting import DEFAULT_ORDER, sort_roots
 
 THREAD_CACHE_SECONDS = 60 * 60 * 24
 PUBLIC_FIELDS = (
@@ -35,6 +36,7 @@ PUBLIC_FIELDS = (
     "status",
     "created_at",
     "is_staff_reply",
+    "pinned_at",
 )
 
 
@@ -90,12 +92,18 @@ def build_tree(entries):
     return roots
 
 
+def sorted_tree(entries, order=DEFAULT_ORDER):
+    """Top-level nodes in the reader's order, pinned first, each with its subtree."""
+    return sort_roots(build_tree(entries), order)
+
+
 def comment_url(post, comment):
-    """Where a reader sees this comment: its anchor, on the page of threads that holds it."""
+    """Where a reader sees this comment: its anchor, on the page of threads that holds it
+    in the default order (the one links without ``sort`` show)."""
     page_number = 1
     if comment.status == Comment.Status.APPROVED:
         root_id = int(comment.thread_path.split("/")[0]) if comment.thread_path else comment.pk
-        roots = [node.comment.pk for node in build_tree(public_thread(post.pk))]
+        roots = [node.comment.pk for node in sorted_tree(public_thread(post.pk))]
         if root_id in roots:
             page_number = roots.index(root_id) // settings.COMMENTS_THREADS_PER_PAGE + 1
     query = f"?cpage={page_number}" if page_number > 1 else ""
@@ -106,21 +114,22 @@ def approved_count(entries):
     return sum(1 for node in entries if not node.removed)
 
 
-def render_thread(post, page_number=1, *, comments_open=True):
-    """HTML of one page of the post's threads and the numbers around it, cached by version.
+def render_thread(post, page_number=1, *, comments_open=True, order=DEFAULT_ORDER):
+    """HTML of one page of the post's threads in ``order`` (a key of ``sorting.ORDERS``)
+    and the numbers around it, cached by version.
 
     Reply links show only while comments are open; a post closes without any comment
     changing (its switch, or "close after N days" passing), so that is part of the key.
     """
     version = thread_version(post.pk)
     state = "open" if comments_open else "closed"
-    key = f"comments:thread-html:{post.pk}:v{version}:{state}:p{page_number}"
+    key = f"comments:thread-html:{post.pk}:v{version}:{state}:{order}:p{page_number}"
     cached = cache.get(key)
     if cached is not None:
         return cached
 
     entries = public_thread(post.pk)
-    paginator = Paginator(build_tree(entries), settings.COMMENTS_THREADS_PER_PAGE)
+    paginator = Paginator(sorted_tree(entries, order), settings.COMMENTS_THREADS_PER_PAGE)
     page = paginator.get_page(page_number)
     if page.number != page_number:
         # Out of range: only real pages are kept, so made-up numbers cannot grow the cache.
@@ -139,6 +148,7 @@ def render_thread(post, page_number=1, *, comments_open=True):
         "count": approved_count(entries),
         "page_number": page.number,
         "num_pages": paginator.num_pages,
+        "order": order,
     }
     cache.set(key, rendered, THREAD_CACHE_SECONDS)
     return rendered

@@ -19,6 +19,7 @@ from .admin import (
     PendingCommentsPanel,
     moderation_policy,
     register_moderation_log_actions,
+    register_pin_log_actions,
     register_reply_log_action,
     register_report_log_actions,
 )
@@ -36,6 +37,7 @@ register_permission_policy(Ban, ban_policy)
 hooks.register("register_log_actions", register_moderation_log_actions)
 hooks.register("register_log_actions", register_reply_log_action)
 hooks.register("register_log_actions", register_report_log_actions)
+hooks.register("register_log_actions", register_pin_log_actions)
 hooks.register("register_log_actions", register_privacy_log_actions)
 hooks.register("register_log_actions", register_ban_log_actions)
 

@@ -418,6 +418,8 @@ COMMENTS_FLOOD_SECONDS = 15
 # A comment form (or an API form token) is good for a day after it was shown.
 COMMENTS_FORM_MAX_AGE = 60 * 60 * 24
 COMMENTS_THREADS_PER_PAGE = 50
+# Moderators may pin this many comments to the top of one post's thread (blog.comments.pinning).
+COMMENTS_MAX_PINNED_PER_POST = 3
 COMMENTS_IP_RETENTION_DAYS = 30
 # The comment cookies (the opt-in one with the reader's name and email, kept a year, and
 # the one that lets a new comment skip the shared cache) go over HTTPS only when True,

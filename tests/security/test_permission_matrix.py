@@ -51,7 +51,10 @@ START_STATUS = {
     "restore": Status.TRASH,
     "delete": Status.SPAM,
     "keep": Status.PENDING,  # hidden by readers' reports (see comment_for)
+    "pin": Status.APPROVED,
+    "unpin": Status.APPROVED,
 }
+PIN_ACTIONS = ["pin", "unpin"]
 
 # Every URL name in the namespace and who may use it. Cells for the names marked
 # "test_permissions" are in tests/comments/test_permissions.py.
@@ -67,6 +70,7 @@ ADMIN_URLS = {
     "delete": "test_permissions",
     "history_results": "here",
     "usage": "here",
+    "pin": "here",
 }
 CORE_ADMIN_URLS = {"list", "inspect", "history", "moderate", "reply"}
 CORE_BULK_ACTIONS = {"approve", "spam", "trash", "restore", "delete", "keep"}
@@ -90,7 +94,7 @@ def state():
     """Everything a refused request must leave as it was."""
     log_type = ContentType.objects.get_for_model(Comment)
     return (
-        sorted(Comment.objects.values_list("pk", "status")),
+        sorted(Comment.objects.values_list("pk", "status", "pinned_at")),
         ModelLogEntry.objects.filter(content_type=log_type).count(),
         CommentReport.objects.open().count(),
     )
@@ -163,6 +167,34 @@ def assert_admin_refused(role, response):
         assert response.url.startswith(reverse("wagtailadmin_login"))
     else:
         assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ADMIN_ROLES)
+@pytest.mark.parametrize("action", PIN_ACTIONS)
+def test_pin_and_unpin(client_as, seed_post, role, action):
+    comment = make_comment(seed_post, pinned_at=timezone.now() if action == "unpin" else None)
+    before = state()
+    url = reverse(f"{NAMESPACE}:pin", args=[action, comment.pk])
+    client = client_as(role)
+    assert client.get(url).status_code in (302, 403, 405)
+    assert state() == before, "a GET never pins"
+    response = client.post(url)
+    comment.refresh_from_db()
+    if role in MODERATORS:
+        assert response.status_code == 302
+        assert (comment.pinned_at is not None) == (action == "pin")
+    else:
+        assert_admin_refused(role, response)
+        assert state() == before
+
+
+@pytest.mark.parametrize("role", ["moderator", "admin"])
+def test_pinning_needs_the_csrf_token(client_as, seed_post, role):
+    comment = make_comment(seed_post)
+    before = state()
+    client = client_as(role, enforce_csrf_checks=True)
+    assert client.post(reverse(f"{NAMESPACE}:pin", args=["pin", comment.pk])).status_code == 403
+    assert state() == before
 
 
 @pytest.mark.parametrize("role", ADMIN_ROLES)
@@ -258,6 +290,16 @@ def api_operations():
                 action,
             )
         )
+    for action in PIN_ACTIONS:
+        operations.append(
+            (
+                f"{action} one",
+                "post",
+                lambda comment, action=action: f"/api/v3/comments/moderation/{comment.pk}/{action}/",
+                None,
+                action,
+            )
+        )
     return operations
 
 
@@ -301,6 +343,7 @@ def test_api_moderation(seed_post, caller, label, method, path, body, action):
         action,
         author_email="queue-person@example.com",
         ip_address="198.51.100.23",
+        pinned_at=timezone.now() if action == "unpin" else None,
     )
     client, headers = api_client_for(caller)
     before = state()
@@ -315,7 +358,11 @@ def test_api_moderation(seed_post, caller, label, method, path, body, action):
         assert response.status_code == 200, response.content
         # A shared cache must never keep a moderator's answer for the next caller.
         assert "no-store" in response["Cache-Control"] and "public" not in response["Cache-Control"]
-        if action:
+        if action in PIN_ACTIONS:
+            comment.refresh_from_db()
+            assert (comment.pinned_at is not None) == (action == "pin")
+            assert response.json()["pinned"] == (action == "pin")
+        elif action:
             comment.refresh_from_db()
             assert comment.status != START_STATUS[action]
         else:
@@ -349,7 +396,9 @@ def test_a_moderators_token_cannot_be_used_from_another_site(
 ):
     """Even with a moderator's token, an unsafe API request that is not JSON (415), or that
     a browser says another site sent (403), changes nothing (issue 11, item 1)."""
-    comment = comment_for(seed_post, action)
+    comment = comment_for(
+        seed_post, action, pinned_at=timezone.now() if action == "unpin" else None
+    )
     client, headers = api_client_for("moderator's token")
     before = state()
     payload = json.dumps(body(comment) if body else {})

@@ -10,7 +10,8 @@ through ``blog.comments.moderation.moderate``, which records it as a Wagtail log
 One module per role: ``permissions`` (the policy and the 403s), ``decisions`` (labels,
 which decisions fit a status, admin URLs), ``filters``, ``columns``, ``views``,
 ``viewset``, ``menu``, ``bulk_actions``, ``panels`` (dashboard) and ``log`` (audit-trail
-formatters). ``blog/comments/wagtail_hooks.py`` registers them with Wagtail.
+formatters), ``pins`` (pinning a comment to the top of its post).
+``blog/comments/wagtail_hooks.py`` registers them with Wagtail.
 """
 
 from .bulk_actions import COMMENT_BULK_ACTIONS
@@ -21,6 +22,7 @@ from .log import (
 )
 from .panels import PendingCommentsPanel
 from .permissions import moderation_policy
+from .pins import register_pin_log_actions
 from .viewset import CommentViewSet
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "PendingCommentsPanel",
     "moderation_policy",
     "register_moderation_log_actions",
+    "register_pin_log_actions",
     "register_reply_log_action",
     "register_report_log_actions",
 ]

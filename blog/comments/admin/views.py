@@ -35,6 +35,7 @@ from .decisions import (
 from .filters import search_comments
 from .log import REPLY_LOG_ACTION
 from .permissions import ModeratorRequiredMixin, moderation_policy
+from .pins import pin_action_for, pin_row_button
 
 Status = Comment.Status
 
@@ -115,6 +116,9 @@ class CommentIndexView(IndexView):
                 )
             )
         buttons.append(ban_author_button(instance))
+        pin_button = pin_row_button(instance, priority=38)
+        if pin_button:
+            buttons.append(pin_button)
         for priority, action in enumerate(available_actions(instance), start=40):
             buttons.append(
                 Button(
@@ -216,6 +220,7 @@ class CommentInspectView(InspectView):
                 "reply_form": kwargs.get("reply_form") or ReplyForm(user=self.request.user),
                 "reply_url": comment_url("reply", comment),
                 "can_reply": can_act and comment.status == Status.APPROVED,
+                "pin_action": pin_action_for(comment) if can_act else None,
                 "post_admin_url": reverse("wagtailadmin_pages:edit", args=[comment.post_id]),
             }
         )

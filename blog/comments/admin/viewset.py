@@ -11,6 +11,7 @@ from .decisions import ACTION_BUTTON_LABELS, CommentAdminURLFinder
 from .filters import CommentFilterSet
 from .menu import CommentsMenuItem
 from .permissions import MODERATE_CODENAME, moderators_only
+from .pins import PIN_ACTIONS, PinCommentView
 from .views import (
     CommentHistoryView,
     CommentIndexView,
@@ -72,6 +73,10 @@ class CommentViewSet(SnippetViewSet):
         )
 
     @property
+    def pin_view(self):
+        return self.construct_view(PinCommentView, inspect_url_name=self.get_url_name("inspect"))
+
+    @property
     def reply_view(self):
         return self.construct_view(ReplyToCommentView, **self.get_inspect_view_kwargs())
 
@@ -85,6 +90,9 @@ class CommentViewSet(SnippetViewSet):
                 name="moderate",
             ),
             re_path(r"^reply/(?P<pk>\d+)/$", self.reply_view, name="reply"),
+            re_path(
+                rf"^(?P<action>{'|'.join(PIN_ACTIONS)})/(?P<pk>\d+)/$", self.pin_view, name="pin"
+            ),
         ]
         for pattern in patterns:
             pattern.callback = moderators_only(pattern.callback)
