@@ -147,6 +147,23 @@ class Comment(models.Model):
     )
     is_staff_reply = models.BooleanField("staff", default=False)
 
+    # The author's edit window (blog.comments.editing).
+    edit_secret_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the secret the author's browser keeps to edit or delete.",
+    )
+    edited_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When its author last edited it."
+    )
+    deleted_by_author_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When its author deleted it; kept as a tombstone because it had replies.",
+    )
+
     objects = CommentQuerySet.as_manager()
 
     class Meta:
@@ -285,3 +302,7 @@ class CommentSettings(BaseGenericSetting):
     @staticmethod
     def word_list(text):
         return [line.strip().lower() for line in text.splitlines() if line.strip()]
+
+
+# The versions an author's edits replaced, with the rules of editing.
+from .editing import CommentVersion  # noqa: E402, F401

@@ -35,6 +35,9 @@ PUBLIC_FIELDS = (
     "status",
     "created_at",
     "is_staff_reply",
+    "moderated_at",
+    "edited_at",
+    "deleted_by_author_at",
 )
 
 

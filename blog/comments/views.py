@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import form_tokens
+from . import editing, form_tokens
 from .addresses import InvalidClientAddress, client_ip
 from .forgery import forgery_protected
 from .forms import CommentForm
@@ -74,6 +74,7 @@ def post_comment(request, post_id):
     response = redirect(comment_url(post, comment))
     response.status_code = 303
     remember_author(response, request.POST, comment)
+    editing.remember_in_browser(response, request, comment)
     # A shared cache in front keeps pages for a second; the author's next few page views
     # skip it, so their comment shows at once (deploy/nginx.conf).
     response.set_cookie(

@@ -17,6 +17,7 @@ from .admin import (
     CommentViewSet,
     PendingCommentsPanel,
     moderation_policy,
+    register_author_log_actions,
     register_moderation_log_actions,
     register_reply_log_action,
 )
@@ -30,6 +31,7 @@ register_snippet(CommentViewSet)
 
 hooks.register("register_log_actions", register_moderation_log_actions)
 hooks.register("register_log_actions", register_reply_log_action)
+hooks.register("register_log_actions", register_author_log_actions)
 hooks.register("register_log_actions", register_privacy_log_actions)
 
 # Wagtail's snippets app registers its generic "delete" bulk action for every snippet

@@ -14,7 +14,11 @@ formatters). ``blog/comments/wagtail_hooks.py`` registers them with Wagtail.
 """
 
 from .bulk_actions import COMMENT_BULK_ACTIONS
-from .log import register_moderation_log_actions, register_reply_log_action
+from .log import (
+    register_author_log_actions,
+    register_moderation_log_actions,
+    register_reply_log_action,
+)
 from .panels import PendingCommentsPanel
 from .permissions import moderation_policy
 from .viewset import CommentViewSet
@@ -24,6 +28,7 @@ __all__ = [
     "CommentViewSet",
     "PendingCommentsPanel",
     "moderation_policy",
+    "register_author_log_actions",
     "register_moderation_log_actions",
     "register_reply_log_action",
 ]
