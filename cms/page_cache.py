@@ -13,7 +13,8 @@ may keep it too: responses say ``Cache-Control: public, max-age=0, s-maxage=N`` 
 = SHARED_CACHE_SECONDS, which browsers do not cache and nginx keeps for N seconds (see
 ``deploy/nginx.conf``). Parts that must be fresh for every view (the comment form's
 token, issued to this reader now) are registered by their feature with ``keep_fresh``:
-the stored copy holds placeholders, and each response gets them filled in. The body's
+the stored copy holds placeholders, and each response gets them filled in; a part
+filled in for one reader alone makes the response private. The body's
 final length is set once, by ``cms.framing``, after every rewrite.
 
 Visitors with a session (signed-in editors, readers whose comment awaits moderation
@@ -101,7 +102,7 @@ class PageCacheMiddleware:
 
     def __call__(self, request):
         if not wants_cached_page(request):
-            return self.get_response(request)
+            return keep_personal_parts_private(request, self.get_response(request))
 
         key = page_key(request)
         stored = recent_responses.get(key)
@@ -113,7 +114,7 @@ class PageCacheMiddleware:
             content, content_type = stored
             response = HttpResponse(with_fresh_parts(request, content), content_type=content_type)
             response["X-Page-Cache"] = "hit"
-            return allow_shared_caching(response)
+            return allow_shared_caching(request, response)
 
         request.rendering_for_page_cache = True
         response = self.get_response(request)
@@ -132,17 +133,20 @@ class PageCacheMiddleware:
             recent_responses.set(key, response.content, response["Content-Type"])
             response["X-Page-Cache"] = "miss"
             response.content = with_fresh_parts(request, response.content)
-            return allow_shared_caching(response)
+            return allow_shared_caching(request, response)
         response.content = with_fresh_parts(request, response.content)
         patch_vary_headers(response, ["Cookie"])
-        return response
+        return keep_personal_parts_private(request, response)
 
 
-def allow_shared_caching(response):
+def allow_shared_caching(request, response):
     """Browsers revalidate every time; a shared cache may keep the page for a moment, and
     serve it a while longer when the app does not answer (``stale-if-error``, the bound
     of deploy/nginx.conf's stale copies). ``Vary: Cookie`` because a visitor with a
     session gets another page."""
+    patch_vary_headers(response, ["Cookie"])
+    if getattr(request, "shows_personal_parts", False):
+        return keep_personal_parts_private(request, response)
     patch_cache_control(
         response,
         public=True,
@@ -150,5 +154,13 @@ def allow_shared_caching(response):
         s_maxage=settings.SHARED_CACHE_SECONDS,
         stale_if_error=settings.SHARED_CACHE_STALE_IF_ERROR_SECONDS,
     )
-    patch_vary_headers(response, ["Cookie"])
+    return response
+
+
+def keep_personal_parts_private(request, response):
+    """A fresh part filled in for this reader alone (the author's own "Edit" link, see
+    ``blog.comments.editing``) sets ``request.shows_personal_parts``: no cache may keep
+    the response for anyone else."""
+    if getattr(request, "shows_personal_parts", False):
+        patch_cache_control(response, private=True, no_store=True)
     return response

@@ -30,12 +30,12 @@ from wagtail.api.v3.auth import BearerTokenAuth
 from wagtail.api.v3.errors import ProblemDetail, problem_response
 from wagtail.api.v3.pagination import WagtailLimitOffsetPagination
 
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from blog.models import BlogPostPage
 
-from . import form_tokens, reports
+from . import editing, form_tokens, reports
 from .addresses import InvalidClientAddress, client_ip
 from .bans_api import router as bans_router
 from .limits import CommentRulesUnavailable
@@ -43,7 +43,7 @@ from .models import Comment, approved_comment_counts
 from .moderation import ModerationError, moderate
 from .pinning import PinRefused, pin, unpin
 from .post_lookup import live_post
-from .rules import CommentRefused, PostUnavailable
+from .rules import CommentRefused, DuplicateComment, PostUnavailable
 from .sorting import DEFAULT_ORDER, ORDERS, flatten
 from .submission import NO_SUCH_POST, CommentInvalid, can_moderate, submit_comment
 from .threads import public_thread, sorted_tree
@@ -82,12 +82,18 @@ class CommentOut(Schema):
     website: str = Field(description="The author's website, or an empty string.")
     html: str = Field(description="The comment, as sanitized HTML safe to insert as is.")
     created_at: datetime.datetime
+    edited_at: datetime.datetime | None = Field(
+        None, description="When its author last edited it; null if never."
+    )
     staff: bool = Field(description="Written by the site's staff.")
     pinned: bool = Field(
         False,
         description="Pinned by a moderator: listed before the other comments in every order.",
     )
     removed: bool = False
+    deleted_by_author: bool = Field(
+        False, description="A placeholder left because its author deleted it (it has replies)."
+    )
 
     @staticmethod
     def resolve_post(comment):
@@ -112,6 +118,10 @@ class CommentOut(Schema):
     @staticmethod
     def resolve_removed(comment):
         return is_placeholder(comment)
+
+    @staticmethod
+    def resolve_deleted_by_author(comment):
+        return is_placeholder(comment) and comment.deleted_by_author_at is not None
 
     @staticmethod
     def resolve_staff(comment):
@@ -183,6 +193,38 @@ class CommentCreated(Schema):
     id: int
     status: Literal["approved", "pending"] = Field(
         description="approved: visible now; pending: waiting for a moderator."
+    )
+    edit_secret: str = Field(
+        description=(
+            "Given once: send it as the Comment-Edit-Secret header to edit or delete this "
+            "comment until `editable_until`. Keep it where only this app can read it."
+        )
+    )
+    editable_until: datetime.datetime
+
+
+class CommentEdit(Schema):
+    body: str = Field(description="The new text; plain text, as when posting.")
+
+
+class CommentEdited(Schema):
+    id: int
+    status: Literal["approved", "pending"] = Field(
+        description=(
+            "approved: visible now; pending: the edit (or the comment before it) waits for "
+            "a moderator."
+        )
+    )
+    edited_at: datetime.datetime | None
+    html: str = Field(description="The comment as sanitized HTML.")
+
+
+class CommentDeleted(Schema):
+    outcome: Literal["deleted", "tombstone"] = Field(
+        description=(
+            "deleted: gone; tombstone: it has replies, so readers see “Comment deleted by "
+            "its author” in its place."
+        )
     )
 
 
@@ -383,9 +425,96 @@ def create_comment(request: HttpRequest, data: CommentIn):
         if refused.retry_after:
             response["Retry-After"] = str(refused.retry_after)
         return response
-    # A comment the bot traps sent to spam is reported as pending: bots learn nothing.
-    status = "approved" if comment.status == Comment.Status.APPROVED else "pending"
-    return Status(201, {"id": comment.pk, "status": status})
+    return Status(
+        201,
+        {
+            "id": comment.pk,
+            "status": public_status(comment),
+            "edit_secret": comment.edit_secret,
+            "editable_until": editing.editable_until(comment),
+        },
+    )
+
+
+def public_status(comment):
+    """A comment the bot traps (or an edit) sent to spam is reported as pending: bots
+    learn nothing."""
+    return "approved" if comment.status == Comment.Status.APPROVED else "pending"
+
+
+EditSecret = Header(
+    None,
+    alias=editing.SECRET_HEADER,
+    description="The `edit_secret` the comment's creation answered with.",
+)
+EDIT_PROBLEMS = dict.fromkeys((403, 404, 409, 422), ProblemDetail)
+
+
+def edit_refused(refused):
+    return problem_response(status=refused.status_code, detail=refused.message)
+
+
+@router.patch(
+    "/{int:comment_id}/",
+    response={200: CommentEdited, **EDIT_PROBLEMS},
+    url_name="edit_comment",
+    summary="Edit a comment, as its author",
+    description=(
+        "Within COMMENTS_EDIT_WINDOW of posting, with the comment's `edit_secret` in the "
+        "Comment-Edit-Secret header. The new text is sanitized and judged by the rules "
+        "again: an approved comment that gains links or hold words goes back to pending. "
+        "403: wrong or missing secret, or the window has passed; 404: no such comment; "
+        "409: someone replied, a moderator acted, or the new text duplicates a comment "
+        "already posted; 422: field errors."
+    ),
+    operation_id="comments_edit",
+)
+def edit_comment(
+    request: HttpRequest,
+    comment_id: CommentId,
+    data: CommentEdit,
+    secret: str | None = EditSecret,
+):
+    try:
+        comment = editing.edit_comment(comment_id, secret or "", {"body": data.body})
+    except editing.EditRefused as refused:
+        return edit_refused(refused)
+    except editing.EditInvalid as invalid:
+        return problem_response(
+            status=422, detail="The comment has errors.", errors=form_errors(invalid.form)
+        )
+    except DuplicateComment as duplicate:
+        return problem_response(
+            status=409,
+            detail=duplicate.message,
+            errors=[{"loc": ["body", "body"], "msg": duplicate.message, "type": duplicate.code}],
+        )
+    return {
+        "id": comment.pk,
+        "status": public_status(comment),
+        "edited_at": comment.edited_at,
+        "html": comment.body_html,
+    }
+
+
+@router.delete(
+    "/{int:comment_id}/",
+    response={200: CommentDeleted, 403: ProblemDetail, 404: ProblemDetail, 409: ProblemDetail},
+    url_name="delete_comment",
+    summary="Delete a comment, as its author",
+    description=(
+        "Within COMMENTS_EDIT_WINDOW of posting, with the comment's `edit_secret` in the "
+        "Comment-Edit-Secret header. 403: wrong or missing secret, or the window has "
+        "passed; 404: no such comment; 409: someone replied or a moderator acted."
+    ),
+    operation_id="comments_delete",
+)
+def delete_comment(request: HttpRequest, comment_id: CommentId, secret: str | None = EditSecret):
+    try:
+        outcome = editing.delete_comment(comment_id, secret or "")
+    except editing.EditRefused as refused:
+        return edit_refused(refused)
+    return {"outcome": outcome}
 
 
 @router.post(

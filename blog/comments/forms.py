@@ -147,3 +147,17 @@ class CommentForm(forms.ModelForm):
         if self.cleaned_data.get(HONEYPOT_FIELD):
             return "Filled in the hidden honeypot field"
         return form_tokens.bot_reason(self.cleaned_data.get("token"), self.post)
+
+
+class CommentEditForm(forms.Form):
+    """The author's edit of their comment (``blog.comments.editing``): the text only,
+    cleaned as a new comment's text is."""
+
+    body = forms.CharField(
+        label="Comment",
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 7, "cols": 45}),
+        error_messages={"required": "Please write a comment."},
+    )
+
+    clean_body = CommentForm.clean_body

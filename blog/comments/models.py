@@ -166,6 +166,23 @@ class Comment(models.Model):
         help_text="Set while a moderator has pinned this comment to the top of its thread.",
     )
 
+    # The author's edit window (blog.comments.editing).
+    edit_secret_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the secret the author's browser keeps to edit or delete.",
+    )
+    edited_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When its author last edited it."
+    )
+    deleted_by_author_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When its author deleted it; kept as a tombstone because it had replies.",
+    )
+
     objects = CommentQuerySet.as_manager()
 
     class Meta:
@@ -320,5 +337,6 @@ class CommentSettings(BaseGenericSetting):
 
 # Models kept in modules of their own, with their rules, imported here so Django finds them.
 from .bans import Ban  # noqa: E402, F401
+from .editing import CommentVersion  # noqa: E402, F401
 from .one_click import ModerationLinkUse  # noqa: E402, F401
 from .reports import CommentReport  # noqa: E402, F401

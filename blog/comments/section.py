@@ -1,7 +1,7 @@
 """What the post page shows under the article: the thread, the reader's own held
 comments, and the form (or "Comments are closed.")."""
 
-from . import form_tokens
+from . import editing, form_tokens
 from .forgery import has_session
 from .forms import CommentForm
 from .models import Comment
@@ -55,6 +55,10 @@ def comment_section(request, post, form=None):
         comments_open=closed is None,
         order=order,
     )
+    if not getattr(request, "rendering_for_page_cache", False):
+        # The page cache fills the author's links into every response it serves; a page
+        # made for one reader gets them now.
+        thread = {**thread, "html": editing.fill_controls_in(request, thread["html"])}
     context = {
         "comment_thread": thread,
         "comment_orders": order_links(post, order),
@@ -74,6 +78,9 @@ def comment_section(request, post, form=None):
                 status__in=AWAITING_STATUSES, post_id=post.pk, pk__in=awaiting_ids
             ).order_by("pk")
         )
+        context["editable_ids"] = editing.ids_editable_by(request)
+        if context["editable_ids"]:
+            request.shows_personal_parts = True
     if context["comments_closed_reason"]:
         return context
 

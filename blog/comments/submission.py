@@ -9,7 +9,7 @@ sanitized, judged by the rules, its token used up and the comment stored.
 
 from django.db import DatabaseError, IntegrityError, transaction
 
-from . import form_tokens
+from . import editing, form_tokens
 from .bans import active_ban_for
 from .forms import CommentForm
 from .models import Comment
@@ -94,6 +94,7 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
     )
     comment.status = verdict.status
     comment.reason = verdict.reason
+    editing.issue_edit_secret(comment)
 
     if not form_tokens.use_up(form.cleaned_data["token"]):
         form.refuse_token(form_tokens.ALREADY_USED, code="token_refused")

@@ -37,6 +37,9 @@ PUBLIC_FIELDS = (
     "created_at",
     "is_staff_reply",
     "pinned_at",
+    "moderated_at",
+    "edited_at",
+    "deleted_by_author_at",
 )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import author_views, views
 
 app_name = "comments"
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("post/<int:post_id>/", views.post_comment, name="post"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("report/<int:comment_id>/", views.report_comment, name="report"),
+    path("<int:comment_id>/edit/", author_views.edit_comment, name="edit"),
+    path("<int:comment_id>/delete/", author_views.delete_comment, name="delete"),
 ]

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import form_tokens, reports
+from . import editing, form_tokens, reports
 from .addresses import InvalidClientAddress, client_ip
 from .forgery import forgery_protected, has_session
 from .forms import CommentForm
@@ -75,6 +75,7 @@ def post_comment(request, post_id):
     response = redirect(comment_url(post, comment))
     response.status_code = 303
     remember_author(response, request.POST, comment)
+    editing.remember_in_browser(response, request, comment)
     # A shared cache in front keeps pages for a second; the author's next few page views
     # skip it, so their comment shows at once (deploy/nginx.conf).
     response.set_cookie(

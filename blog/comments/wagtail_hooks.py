@@ -18,6 +18,7 @@ from .admin import (
     CommentViewSet,
     PendingCommentsPanel,
     moderation_policy,
+    register_author_log_actions,
     register_moderation_log_actions,
     register_pin_log_actions,
     register_reply_log_action,
@@ -38,6 +39,7 @@ hooks.register("register_log_actions", register_moderation_log_actions)
 hooks.register("register_log_actions", register_reply_log_action)
 hooks.register("register_log_actions", register_report_log_actions)
 hooks.register("register_log_actions", register_pin_log_actions)
+hooks.register("register_log_actions", register_author_log_actions)
 hooks.register("register_log_actions", register_privacy_log_actions)
 hooks.register("register_log_actions", register_ban_log_actions)
 

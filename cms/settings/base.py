@@ -306,7 +306,13 @@ WAGTAILAPI_LIMIT_MAX = 50
 WAGTAILAPI_BASE_URL = os.environ.get("WAGTAILAPI_BASE_URL") or None
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "if-none-match"]
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "if-none-match",
+    "comment-edit-secret",
+]
 CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
 API_CACHE_MAX_AGE = int(os.environ.get("API_CACHE_MAX_AGE", "60"))
 
@@ -444,6 +450,9 @@ COMMENTS_REPORTS_PER_HOUR = int(os.environ.get("COMMENTS_REPORTS_PER_HOUR", "10"
 # flood and timing rules, single-use tokens bound to their reader and the form-token
 # limit off with COMMENTS_RATE_LIMITS=off. Never do that on a public site.
 COMMENTS_RATE_LIMITS_ENABLED = env_bool("COMMENTS_RATE_LIMITS", True)
+# Seconds after posting during which the author's browser may edit or delete a comment
+# (blog.comments.editing).
+COMMENTS_EDIT_WINDOW = int(os.environ.get("COMMENTS_EDIT_WINDOW", str(15 * 60)))
 
 # Headless front ends (docs/headless.md). Webhooks wait this long for an answer, are tried
 # again after each of these delays (seconds: 5 s, 1 min, 5 min, 30 min, 2 h, 6 h) and then

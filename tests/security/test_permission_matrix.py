@@ -31,6 +31,7 @@ from wagtail.models import APIToken, ModelLogEntry
 
 import pytest
 
+from blog.comments import editing
 from blog.comments.models import Comment
 from blog.comments.reports import CommentReport
 from tests.comments.admin_users import make_editor, make_moderator, make_superuser
@@ -295,7 +296,9 @@ def api_operations():
             (
                 f"{action} one",
                 "post",
-                lambda comment, action=action: f"/api/v3/comments/moderation/{comment.pk}/{action}/",
+                lambda comment, action=action: (
+                    f"/api/v3/comments/moderation/{comment.pk}/{action}/"
+                ),
                 None,
                 action,
             )
@@ -438,3 +441,76 @@ def test_an_api_token_does_not_open_the_admin(seed_post):
 def test_only_known_decisions_have_a_url():
     with pytest.raises(NoReverseMatch):
         reverse(f"{NAMESPACE}:moderate", args=[1, "publish"])
+
+
+# The author's edit window (blog/comments/editing.py): the comment's secret, and nothing
+# else, opens its edit and delete doors; a moderator's token or session is not a secret.
+
+AUTHOR_CALLERS = [
+    "no secret",
+    "another comment's secret",
+    "the secret's stored hash",
+    "moderator's token, no secret",
+    "moderator's session, no secret",
+    "the author's secret",
+]
+AUTHOR_OPERATIONS = [
+    ("form: edit page", "get", "/comments/{id}/edit/", None),
+    ("form: save edit", "post", "/comments/{id}/edit/", {"body": "Edited text"}),
+    ("form: delete page", "get", "/comments/{id}/delete/", None),
+    ("form: delete", "post", "/comments/{id}/delete/", {}),
+    ("api: edit", "patch", "/api/v3/comments/{id}/", {"body": "Edited text"}),
+    ("api: delete", "delete", "/api/v3/comments/{id}/", None),
+]
+
+
+def authored_comment(post):
+    comment = make_comment(post, author_email="edit-person@example.com", ip_address="198.51.100.24")
+    editing.issue_edit_secret(comment)
+    Comment.objects.filter(pk=comment.pk).update(edit_secret_hash=comment.edit_secret_hash)
+    return comment
+
+
+@pytest.mark.parametrize("caller", AUTHOR_CALLERS)
+@pytest.mark.parametrize(
+    ("label", "method", "path", "body"), AUTHOR_OPERATIONS, ids=[op[0] for op in AUTHOR_OPERATIONS]
+)
+def test_author_edit_window(seed_post, caller, label, method, path, body):
+    comment = authored_comment(seed_post)
+    other = authored_comment(seed_post)
+    secret = {
+        "another comment's secret": other.edit_secret,
+        "the secret's stored hash": comment.edit_secret_hash,
+        "the author's secret": comment.edit_secret,
+    }.get(caller)
+    client, headers = Client(), {}
+    if caller == "moderator's token, no secret":
+        client, headers = api_client_for("moderator's token")
+    elif caller == "moderator's session, no secret":
+        client.force_login(make_moderator("session-moderator"))
+    if secret and label.startswith("form"):
+        client.cookies[editing.secret_cookie_name(comment.pk)] = secret
+    elif secret:
+        headers[editing.SECRET_HEADER] = secret
+    before = state()
+
+    url = path.format(id=comment.pk)
+    kwargs = {"headers": headers}
+    if label.startswith("api") and body is not None:
+        kwargs.update(data=json.dumps(body), content_type="application/json")
+    elif body is not None:
+        kwargs.update(data=body)
+    response = getattr(client, method)(url, **kwargs)
+
+    if caller == "the author's secret":
+        assert response.status_code in (200, 303), response.content
+        if method != "get":
+            assert state() != before
+    else:
+        assert response.status_code == 403, (caller, label, response.content)
+        if label.startswith("api"):
+            assert response["Content-Type"].startswith("application/problem+json")
+        assert state() == before
+    text = response.content.decode()
+    assert "edit-person@example.com" not in text
+    assert "198.51.100.24" not in text

@@ -16,6 +16,7 @@ formatters), ``pins`` (pinning a comment to the top of its post).
 
 from .bulk_actions import COMMENT_BULK_ACTIONS
 from .log import (
+    register_author_log_actions,
     register_moderation_log_actions,
     register_reply_log_action,
     register_report_log_actions,
@@ -30,6 +31,7 @@ __all__ = [
     "CommentViewSet",
     "PendingCommentsPanel",
     "moderation_policy",
+    "register_author_log_actions",
     "register_moderation_log_actions",
     "register_pin_log_actions",
     "register_reply_log_action",

@@ -3,6 +3,7 @@ history, site history)."""
 
 from wagtail.log_actions import LogFormatter
 
+from ..editing import DELETE_LOG_ACTION, EDIT_LOG_ACTION
 from ..moderation import LOG_ACTION
 from ..reports import LOG_HIDDEN, reason_summary
 from .decisions import ACTION_BUTTON_LABELS, ACTION_PAST_TENSE, status_label
@@ -67,3 +68,34 @@ class HiddenByReportsLogFormatter(LogFormatter):
 
 def register_report_log_actions(actions):
     actions.register_action(LOG_HIDDEN)(HiddenByReportsLogFormatter)
+
+
+class AuthorEditLogFormatter(LogFormatter):
+    """ "Edited by its author", and the status the rules moved it to, if they did."""
+
+    label = "Comment: edited by its author"
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        message = "Edited by its author"
+        if data.get("from") != data.get("to"):
+            before = status_label(data.get("from")).lower()
+            after = status_label(data.get("to")).lower()
+            message += f" (was {before}, now {after})"
+        if data.get("reason"):
+            message += f": {data['reason']}"
+        return message
+
+
+class AuthorDeleteLogFormatter(LogFormatter):
+    label = "Comment: deleted by its author"
+
+    def format_message(self, log_entry):
+        if (log_entry.data or {}).get("to") == "tombstone":
+            return "Deleted by its author; kept as a tombstone because it has replies"
+        return "Deleted by its author"
+
+
+def register_author_log_actions(actions):
+    actions.register_action(EDIT_LOG_ACTION)(AuthorEditLogFormatter)
+    actions.register_action(DELETE_LOG_ACTION)(AuthorDeleteLogFormatter)
