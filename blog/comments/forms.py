@@ -147,3 +147,17 @@ class CommentForm(forms.ModelForm):
         if self.cleaned_data.get(HONEYPOT_FIELD):
             return "Filled in the hidden honeypot field"
         return form_tokens.bot_reason(self.cleaned_data.get("token"), self.post)
+
+
+class ConfirmationRequestForm(forms.Form):
+    """A reader asks for a link to confirm their address (blog.comments.verification)."""
+
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        error_messages={
+            "required": "Please enter the email address you comment with.",
+            "invalid": "Enter a valid email address, for example name@example.com.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

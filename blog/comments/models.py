@@ -146,6 +146,14 @@ class Comment(models.Model):
         help_text="Set when a signed-in editor wrote the comment.",
     )
     is_staff_reply = models.BooleanField("staff", default=False)
+    author_confirmed = models.BooleanField(
+        "email confirmed",
+        default=False,
+        help_text=(
+            "The author proved they control the email: signed in with it, wrote from a "
+            "browser or app that confirmed it, or confirmed the link mailed about this comment."
+        ),
+    )
 
     objects = CommentQuerySet.as_manager()
 
@@ -285,3 +293,7 @@ class CommentSettings(BaseGenericSetting):
     @staticmethod
     def word_list(text):
         return [line.strip().lower() for line in text.splitlines() if line.strip()]
+
+
+# Confirmed email addresses live in their own module (blog/comments/verification.py).
+from .verification import EmailConfirmation  # noqa: E402, F401

@@ -9,6 +9,7 @@ from .rules import closed_reason
 from .threads import render_thread
 
 AWAITING_SESSION_KEY = "comments_awaiting_moderation"
+CONFIRMATION_MAILED_SESSION_KEY = "comments_confirmation_mailed"
 AWAITING_KEPT = 20
 # Spam is shown to its author as held: a person whose browser filled the form in faster
 # than the timing rule allows is told what any held comment's author is, and a bot learns
@@ -29,6 +30,12 @@ def show_awaiting_to_author(request, comment):
     it to them alone, marked as awaiting moderation."""
     awaiting = request.session.get(AWAITING_SESSION_KEY, [])
     request.session[AWAITING_SESSION_KEY] = [*awaiting[-(AWAITING_KEPT - 1) :], comment.pk]
+    if getattr(comment, "confirmation_sent", False):
+        mailed = request.session.get(CONFIRMATION_MAILED_SESSION_KEY, [])
+        request.session[CONFIRMATION_MAILED_SESSION_KEY] = [
+            *mailed[-(AWAITING_KEPT - 1) :],
+            comment.pk,
+        ]
 
 
 def comment_section(request, post, form=None):
@@ -51,6 +58,9 @@ def comment_section(request, post, form=None):
                 status__in=AWAITING_STATUSES, post_id=post.pk, pk__in=awaiting_ids
             ).order_by("pk")
         )
+        mailed = set(request.session.get(CONFIRMATION_MAILED_SESSION_KEY, []))
+        for comment in context["awaiting_comments"]:
+            comment.confirmation_mailed = comment.pk in mailed
     if context["comments_closed_reason"]:
         return context
 

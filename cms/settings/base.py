@@ -421,6 +421,14 @@ COMMENTS_FORM_TOKENS_PER_MINUTE = int(os.environ.get("COMMENTS_FORM_TOKENS_PER_M
 # flood and timing rules, single-use tokens bound to their reader and the form-token
 # limit off with COMMENTS_RATE_LIMITS=off. Never do that on a public site.
 COMMENTS_RATE_LIMITS_ENABLED = env_bool("COMMENTS_RATE_LIMITS", True)
+# Confirmed commenters (blog/comments/verification.py): a mailed confirmation link works
+# once, for two days; an address gets at most one link an hour, and one network (an IPv6
+# /64) may ask for links this many times an hour. A browser (or app) that confirmed an
+# address keeps the proof for a year.
+COMMENTS_CONFIRMATION_MAX_AGE = 60 * 60 * 48
+COMMENTS_CONFIRMATION_RESEND_SECONDS = 60 * 60
+COMMENTS_CONFIRMATION_REQUESTS_PER_HOUR = 10
+COMMENTS_CONFIRMED_PROOF_MAX_AGE = 60 * 60 * 24 * 365
 
 # Headless front ends (docs/headless.md). Webhooks wait this long for an answer, are tried
 # again after each of these delays (seconds: 5 s, 1 min, 5 min, 30 min, 2 h, 6 h) and then
