@@ -35,9 +35,10 @@ from ninja.pagination import paginate
 
 from blog.models import BlogPostPage
 
-from . import editing, form_tokens, reports
+from . import editing, form_tokens, reports, verification
 from .addresses import InvalidClientAddress, client_ip
 from .bans_api import router as bans_router
+from .forms import ConfirmationRequestForm
 from .limits import CommentRulesUnavailable
 from .models import Comment, approved_comment_counts
 from .moderation import ModerationError, moderate
@@ -134,6 +135,12 @@ class CommentOut(Schema):
 
 class ModeratedCommentOut(CommentOut):
     status: Comment.Status
+    author_confirmed: bool = Field(
+        description=(
+            "The author proved they control the comment's email (signed in, a confirmed "
+            "browser or app, or the link mailed about this comment)."
+        )
+    )
     reason: str = Field(description="Why the rules (or a moderator) gave the comment its status.")
     body: str = Field(description="The comment as submitted, for moderators.")
 
@@ -185,8 +192,19 @@ class CommentIn(Schema):
     author_email: str = Field(max_length=254, description="Never published.")
     author_url: str = Field("", max_length=500)
     body: str = Field(description="Plain text; links and line breaks are kept.")
-    notify: bool = Field(False, description="Email the author when someone replies.")
+    notify: bool = Field(
+        False,
+        description="Email the author when someone replies (once their address is confirmed).",
+    )
     token: str = Field(description="From GET /api/v3/comments/form-token/.")
+    confirmation: str = Field(
+        "",
+        max_length=2000,
+        description=(
+            "The signed value from POST /api/v3/comments/confirmations/confirm/ for this "
+            "author_email: without it a known address earns no trust."
+        ),
+    )
 
 
 class CommentCreated(Schema):
@@ -201,6 +219,11 @@ class CommentCreated(Schema):
         )
     )
     editable_until: datetime.datetime
+    confirmation_sent: bool = Field(
+        description=(
+            "A link to confirm author_email was mailed: ask the reader to check their mail."
+        )
+    )
 
 
 class CommentEdit(Schema):
@@ -240,6 +263,33 @@ class ReportIn(Schema):
 class ReportReceived(Schema):
     comment: int = Field(description="Id of the comment reported.")
     reason: reports.Reason
+
+
+class ConfirmationRequest(Schema):
+    email: str = Field(max_length=254, description="The address to mail a confirmation link to.")
+
+
+class ConfirmationRequested(Schema):
+    detail: str
+
+
+class ConfirmationUse(Schema):
+    token: str = Field(max_length=500, description="The token from the mailed link's URL.")
+    confirmation: str = Field(
+        "",
+        max_length=2000,
+        description="The value this app already keeps, if any: the answer adds the new address.",
+    )
+
+
+class Confirmed(Schema):
+    confirmation: str = Field(
+        description=(
+            "Keep it and send it as `confirmation` with this reader's comments; it is good "
+            "for `max_age_seconds`."
+        )
+    )
+    max_age_seconds: int
 
 
 class BulkModeration(Schema):
@@ -413,6 +463,7 @@ def create_comment(request: HttpRequest, data: CommentIn):
             form_data,
             ip_address=client_ip(request),
             user_agent=request.headers.get("User-Agent", ""),
+            proof=data.confirmation,
         )
     except CommentInvalid as invalid:
         return problem_response(
@@ -432,6 +483,7 @@ def create_comment(request: HttpRequest, data: CommentIn):
             "status": public_status(comment),
             "edit_secret": comment.edit_secret,
             "editable_until": editing.editable_until(comment),
+            "confirmation_sent": comment.confirmation_sent,
         },
     )
 
@@ -556,6 +608,62 @@ def report_comment(
         return refusal
     reports.remember_browser(response, browser_id)
     return Status(201, {"comment": comment.pk, "reason": form.cleaned_data["reason"]})
+
+
+@router.post(
+    "/confirmations/",
+    response={202: ConfirmationRequested, **PROBLEMS},
+    url_name="request_confirmation",
+    summary="Mail a link to confirm an email address",
+    description=(
+        "Mails a confirmation link to `email`, at most once per "
+        "COMMENTS_CONFIRMATION_RESEND_SECONDS per address. The answer is the same whether "
+        "a link went or not. 422: not an email address; 429: this network asked too often, "
+        "see Retry-After; 503: the comment rules' store is down, see Retry-After."
+    ),
+    operation_id="comments_request_confirmation",
+)
+def request_confirmation(request: HttpRequest, data: ConfirmationRequest):
+    form = ConfirmationRequestForm({"email": data.email})
+    if not form.is_valid():
+        return problem_response(
+            status=422, detail="The request has errors.", errors=form_errors(form)
+        )
+    try:
+        verification.request_confirmation(form.cleaned_data["email"], client_ip(request))
+    except verification.TooManyRequests as refused:
+        response = problem_response(status=429, detail=refused.message)
+        response["Retry-After"] = str(refused.retry_after)
+        return response
+    except (CommentRulesUnavailable, InvalidClientAddress) as refused:
+        response = problem_response(status=refused.status_code, detail=refused.message)
+        if refused.retry_after:
+            response["Retry-After"] = str(refused.retry_after)
+        return response
+    return Status(202, {"detail": "If this address can receive email, a link is on its way."})
+
+
+@router.post(
+    "/confirmations/confirm/",
+    response={200: Confirmed, 400: ProblemDetail, 410: ProblemDetail},
+    url_name="confirm_email",
+    summary="Confirm an email address with the mailed link's token",
+    description=(
+        "For an app that opens the mailed link itself: confirms once, and answers the "
+        "signed value to send as `confirmation` with this reader's comments. 400: the "
+        "token is not valid; 410: it expired or was already used."
+    ),
+    operation_id="comments_confirm_email",
+)
+def confirm_email(request: HttpRequest, data: ConfirmationUse):
+    try:
+        confirmation = verification.confirm(data.token)
+    except verification.LinkRefused as refused:
+        return problem_response(status=refused.status_code, detail=refused.message)
+    return {
+        "confirmation": verification.proof_adding(data.confirmation, confirmation),
+        "max_age_seconds": settings.COMMENTS_CONFIRMED_PROOF_MAX_AGE,
+    }
 
 
 def require_moderator(request):

@@ -161,3 +161,17 @@ class CommentEditForm(forms.Form):
     )
 
     clean_body = CommentForm.clean_body
+
+
+class ConfirmationRequestForm(forms.Form):
+    """A reader asks for a link to confirm their address (blog.comments.verification)."""
+
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        error_messages={
+            "required": "Please enter the email address you comment with.",
+            "invalid": "Enter a valid email address, for example name@example.com.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

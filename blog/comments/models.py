@@ -182,6 +182,14 @@ class Comment(models.Model):
         editable=False,
         help_text="When its author deleted it; kept as a tombstone because it had replies.",
     )
+    author_confirmed = models.BooleanField(
+        "email confirmed",
+        default=False,
+        help_text=(
+            "The author proved they control the email: signed in with it, wrote from a "
+            "browser or app that confirmed it, or confirmed the link mailed about this comment."
+        ),
+    )
 
     objects = CommentQuerySet.as_manager()
 
@@ -340,3 +348,4 @@ from .bans import Ban  # noqa: E402, F401
 from .editing import CommentVersion  # noqa: E402, F401
 from .one_click import ModerationLinkUse  # noqa: E402, F401
 from .reports import CommentReport  # noqa: E402, F401
+from .verification import EmailConfirmation  # noqa: E402, F401

@@ -2,9 +2,10 @@
 Email about comments, sent off the request path through Django's tasks API.
 
 Moderators hear about each held comment, each with links of their own to approve, mark
-as spam or trash it from the e-mail (``one_click``). A reader who asked to be notified hears about
-each approved reply to their comment, once, never before a moderator approved it, with
-a one-click unsubscribe link (and the List-Unsubscribe headers mail clients use).
+as spam or trash it from the e-mail (``one_click``). A reader who asked to be notified
+hears about each approved reply to their comment, once, never before a moderator approved
+it and never before their address was confirmed (``verification``), with a one-click
+unsubscribe link (and the List-Unsubscribe headers mail clients use).
 """
 
 import datetime
@@ -188,6 +189,10 @@ def send_reply_notice(comment_id):
         return 0
     parent = reply.parent
     if not parent.notify_replies or parent.author_email.lower() == reply.author_email.lower():
+        return 0
+    # Double opt-in: an address nobody confirmed gets nothing; confirming the link mailed
+    # about the comment sends the replies that waited (verification.confirm).
+    if not parent.author_confirmed:
         return 0
     # Claim the notice first, so a reply approved twice (or by two workers) mails once.
     claimed = Comment.objects.filter(pk=reply.pk, reply_notice_sent_at__isnull=True).update(

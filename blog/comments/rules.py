@@ -154,11 +154,23 @@ def _matching_word(words, candidate):
     return None
 
 
-def decide(candidate, *, known_author, rules=None, bot_reason=None, by_moderator=False, ban=None):
+def decide(
+    candidate,
+    *,
+    known_author,
+    author_confirmed=True,
+    rules=None,
+    bot_reason=None,
+    by_moderator=False,
+    ban=None,
+):
     """The status a new comment gets, and why. ``candidate`` is an unsaved Comment;
-    ``known_author``: whether its email already has an approved comment; ``ban``: the
-    ban its author falls under (``bans.active_ban_for``), if any. A banned author's
-    comment goes to spam, and the reader is answered as for any held comment."""
+    ``known_author``: whether its email already has an approved comment;
+    ``author_confirmed``: whether this commenter proved they control that email
+    (``verification.proves``). Only a confirmed known author is trusted: anyone can type
+    a known reader's address. ``ban``: the ban its author falls under
+    (``bans.active_ban_for``), if any. A banned author's comment goes to spam, and the
+    reader is answered as for any held comment."""
     rules = rules or comment_rules()
     if bot_reason:
         return Verdict(Comment.Status.SPAM, bot_reason)
@@ -189,6 +201,11 @@ def decide(candidate, *, known_author, rules=None, bot_reason=None, by_moderator
     if rules.approval_policy == CommentSettings.ApprovalPolicy.HOLD_ALL:
         return Verdict(Comment.Status.PENDING, "Every comment is held for approval")
 
-    if known_author:
+    if known_author and author_confirmed:
         return Verdict(Comment.Status.APPROVED, "This email already has an approved comment")
+    if known_author:
+        return Verdict(
+            Comment.Status.PENDING,
+            "This email has an approved comment, but its author has not confirmed it here",
+        )
     return Verdict(Comment.Status.PENDING, "First comment from this email")

@@ -10,6 +10,7 @@ from .sorting import DEFAULT_ORDER, ORDERS, order_or_default
 from .threads import render_thread
 
 AWAITING_SESSION_KEY = "comments_awaiting_moderation"
+CONFIRMATION_MAILED_SESSION_KEY = "comments_confirmation_mailed"
 AWAITING_KEPT = 20
 # Spam is shown to its author as held: a person whose browser filled the form in faster
 # than the timing rule allows is told what any held comment's author is, and a bot learns
@@ -30,6 +31,12 @@ def show_awaiting_to_author(request, comment):
     it to them alone, marked as awaiting moderation."""
     awaiting = request.session.get(AWAITING_SESSION_KEY, [])
     request.session[AWAITING_SESSION_KEY] = [*awaiting[-(AWAITING_KEPT - 1) :], comment.pk]
+    if getattr(comment, "confirmation_sent", False):
+        mailed = request.session.get(CONFIRMATION_MAILED_SESSION_KEY, [])
+        request.session[CONFIRMATION_MAILED_SESSION_KEY] = [
+            *mailed[-(AWAITING_KEPT - 1) :],
+            comment.pk,
+        ]
 
 
 def order_links(post, current):
@@ -81,6 +88,9 @@ def comment_section(request, post, form=None):
         context["editable_ids"] = editing.ids_editable_by(request)
         if context["editable_ids"]:
             request.shows_personal_parts = True
+        mailed = set(request.session.get(CONFIRMATION_MAILED_SESSION_KEY, []))
+        for comment in context["awaiting_comments"]:
+            comment.confirmation_mailed = comment.pk in mailed
     if context["comments_closed_reason"]:
         return context
 

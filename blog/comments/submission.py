@@ -7,11 +7,14 @@ the reader typed); then duplicates and flooding are refused; only then is the co
 sanitized, judged by the rules, its token used up and the comment stored.
 """
 
+import contextlib
+
 from django.db import DatabaseError, IntegrityError, transaction
 
-from . import editing, form_tokens
+from . import editing, form_tokens, verification
 from .bans import active_ban_for
 from .forms import CommentForm
+from .limits import CommentRulesUnavailable
 from .models import Comment
 from .notify import comment_held, comment_published
 from .post_lookup import comment_rules
@@ -55,8 +58,13 @@ def can_moderate(user):
     return bool(user and user.is_authenticated and user.has_perm("comments.moderate_comment"))
 
 
-def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
-    """Validate, judge and store a comment; returns the saved Comment.
+def submit_comment(post, data, *, ip_address=None, user_agent="", user=None, proof=""):
+    """Validate, judge and store a comment; returns the saved Comment, with
+    ``confirmation_sent`` true when a confirmation link was mailed to its author.
+
+    ``proof``: the signed "confirmed as" value the browser or app kept
+    (``verification``); without it, or a signed-in user with the same email, a known
+    address earns no trust.
 
     Raises ``CommentInvalid`` for field errors and a ``CommentRefused`` subclass
     (closed, duplicate, flooding) when nothing may be stored.
@@ -79,6 +87,7 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
     by_moderator = can_moderate(user)
     comment.is_staff_reply = by_moderator
 
+    comment.author_confirmed = verification.proves(comment.author_email, user=user, proof=proof)
     history = Comment.objects.author_history(comment.fingerprint, comment.author_email)
     ensure_not_duplicate(history)
     flood_slots = [] if by_moderator else ensure_not_flooding(ip_address, comment.author_email)
@@ -87,6 +96,7 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
     verdict = decide(
         comment,
         known_author=history.has_approved,
+        author_confirmed=comment.author_confirmed,
         rules=rules,
         bot_reason=None if by_moderator else form.bot_reason,
         by_moderator=by_moderator,
@@ -115,6 +125,12 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None):
         free_flood_slots(flood_slots)
         raise
     comment.set_thread_position()  # what the database just stored, for the object in hand
+    comment.confirmation_sent = False
+    if not by_moderator and verification.needs_link(comment, comment.author_confirmed):
+        # The comment is stored even when the rules' store fails now: the reader can ask
+        # for a link later (/comments/confirm/).
+        with contextlib.suppress(CommentRulesUnavailable):
+            comment.confirmation_sent = verification.mail_link(comment.author_email, comment)
 
     if comment.status == Comment.Status.APPROVED:
         transaction.on_commit(lambda: comment_published(comment.pk))

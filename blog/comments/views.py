@@ -1,5 +1,6 @@
 """
-What readers post to: the comment form's target, the unsubscribe link and the report page.
+What readers post to: the comment form's target, the unsubscribe link, the report page
+and the email confirmation pages.
 
 Both answer in plain HTML and work without JavaScript. A refused or invalid comment
 re-renders the post with the reader's text kept and the reason shown, with a status
@@ -15,13 +16,13 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import editing, form_tokens, reports
+from . import editing, form_tokens, reports, verification
 from .addresses import InvalidClientAddress, client_ip
 from .forgery import forgery_protected, has_session
-from .forms import CommentForm
+from .forms import CommentForm, ConfirmationRequestForm
 from .limits import CommentRulesUnavailable
 from .models import Comment
 from .post_lookup import live_post
@@ -50,6 +51,7 @@ def post_comment(request, post_id):
             ip_address=client_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", ""),
             user=request.user,
+            proof=request.COOKIES.get(verification.CONFIRMED_COOKIE, ""),
         )
     except CommentInvalid as invalid:
         return render_post_with_form(request, post, invalid.form, status=400)
@@ -206,3 +208,67 @@ def render_report_page(request, comment, form, *, status=200, sent=False):
         "with_csrf_token": has_session(request),
     }
     return TemplateResponse(request, "blog/comments/report.html", context, status=status)
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def confirm_email(request, token):
+    """The link mailed to confirm an address. GET only asks (mail scanners follow links);
+    the POST confirms and leaves the browser the signed "confirmed as" cookie. A forged,
+    expired or used link gets its reason and the form to ask for a new one."""
+    try:
+        if request.method == "POST":
+            confirmation = verification.confirm(token)
+        else:
+            confirmation = verification.unused_confirmation(token)
+    except verification.LinkRefused as refused:
+        return TemplateResponse(
+            request,
+            "blog/comments/confirm_email.html",
+            {
+                "refusal": refused.message,
+                "request_form": ConfirmationRequestForm(),
+                "lifetime": verification.lifetime_label(),
+            },
+            status=refused.status_code,
+        )
+    comment = confirmation.comment
+    context = {"comment": comment, "post": comment.post if comment else None}
+    if request.method == "GET":
+        return TemplateResponse(request, "blog/comments/confirm_email.html", context)
+    response = TemplateResponse(request, "blog/comments/email_confirmed.html", context)
+    proof = request.COOKIES.get(verification.CONFIRMED_COOKIE, "")
+    verification.set_proof_cookie(response, verification.proof_adding(proof, confirmation))
+    return response
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def request_confirmation(request):
+    """A reader asks for a confirmation link (say, in a new browser). The answer is the
+    same whether a link went or not: it must not tell who was mailed lately."""
+    form = ConfirmationRequestForm(request.POST if request.method == "POST" else None)
+    context = {"request_form": form, "lifetime": verification.lifetime_label()}
+    status = 200
+    if form.is_valid():
+        try:
+            verification.request_confirmation(form.cleaned_data["email"], client_ip(request))
+        except verification.TooManyRequests as refused:
+            form.add_error(None, refused.message)
+            response = TemplateResponse(
+                request, "blog/comments/request_confirmation.html", context, status=429
+            )
+            response["Retry-After"] = str(refused.retry_after)
+            return response
+        except (CommentRulesUnavailable, InvalidClientAddress) as unavailable:
+            form.add_error(None, unavailable.message)
+            status = getattr(unavailable, "status_code", 503)
+        else:
+            context["requested"] = True
+    elif form.is_bound:
+        status = 400
+    return TemplateResponse(
+        request, "blog/comments/request_confirmation.html", context, status=status
+    )

@@ -453,6 +453,14 @@ COMMENTS_RATE_LIMITS_ENABLED = env_bool("COMMENTS_RATE_LIMITS", True)
 # Seconds after posting during which the author's browser may edit or delete a comment
 # (blog.comments.editing).
 COMMENTS_EDIT_WINDOW = int(os.environ.get("COMMENTS_EDIT_WINDOW", str(15 * 60)))
+# Confirmed commenters (blog/comments/verification.py): a mailed confirmation link works
+# once, for two days; an address gets at most one link an hour, and one network (an IPv6
+# /64) may ask for links this many times an hour. A browser (or app) that confirmed an
+# address keeps the proof for a year.
+COMMENTS_CONFIRMATION_MAX_AGE = 60 * 60 * 48
+COMMENTS_CONFIRMATION_RESEND_SECONDS = 60 * 60
+COMMENTS_CONFIRMATION_REQUESTS_PER_HOUR = 10
+COMMENTS_CONFIRMED_PROOF_MAX_AGE = 60 * 60 * 24 * 365
 
 # Headless front ends (docs/headless.md). Webhooks wait this long for an answer, are tried
 # again after each of these delays (seconds: 5 s, 1 min, 5 min, 30 min, 2 h, 6 h) and then

@@ -29,7 +29,7 @@ def reinstall_thread_position_trigger(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("comments", "0006_unannounced_held_comments_index"),
+        ("comments", "0007_sort"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('comments', '0006_unannounced_held_comments_index'),
+        ("comments", "0006_unannounced_held_comments_index"),
     ]
 
     operations = [

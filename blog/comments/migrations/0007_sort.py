@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('blog', '0010_import_origins'),
-        ('comments', '0006_unannounced_held_comments_index'),
+        ("comments", "0007_bans"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
