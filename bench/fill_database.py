@@ -124,12 +124,14 @@ class Timer:
 
 
 def reserve_ids(cursor, table, count):
-    """The next ``count`` ids of an identity column, taken from its sequence at once."""
+    """The next ``count`` ids of an identity column, as one block: the sequence is moved
+    past them at once (nothing else writes to this new database meanwhile)."""
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
     (sequence,) = cursor.fetchone()
-    cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
-    ids = [row[0] for row in cursor.fetchall()]
-    return ids
+    cursor.execute("SELECT nextval(%s)", [sequence])
+    (first,) = cursor.fetchone()
+    cursor.execute("SELECT setval(%s, %s)", [sequence, first + count - 1])
+    return range(first, first + count)
 
 
 def copy_rows(cursor, table, columns, rows):
