@@ -10,7 +10,7 @@ PORT ?= 8000
 
 VALIDATORS := tests/validators
 
-.PHONY: run test setup migrate seed admin serve lint check bench clean validators example
+.PHONY: run test setup migrate seed admin serve lint check bench bench-data bench-scale clean validators example
 
 run: setup migrate seed admin serve
 
@@ -77,6 +77,15 @@ check: $(VENV)/.installed-test
 # Options: BENCH_ARGS="--cases thread_ours,thread_isso", BENCH_DURATION=3 for a quick run.
 bench: $(VENV)/.installed-run
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# A million comments on 10,000 posts in a PostgreSQL database of their own (bench_million on
+# DATABASE_URL's server), then the pages and APIs measured at that size (docs/benchmarks.md).
+BENCH_DATABASE ?= bench_million
+bench-data: $(VENV)/.installed-run
+	$(BIN)/python bench/fill_database.py --database $(BENCH_DATABASE) --output bench/results/fill-database.json
+
+bench-scale: $(VENV)/.installed-run
+	$(BIN)/python bench/at_scale.py --database $(BENCH_DATABASE)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -2,7 +2,7 @@
 a substring search over author, email, text and IP address."""
 
 from django import forms
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 
@@ -36,7 +36,14 @@ def search_comments(queryset, query):
 
 
 def posts_with_comments(request):
-    return BlogPostPage.objects.filter(comments__isnull=False).distinct().order_by("title")
+    """An EXISTS per post rather than a join made DISTINCT: the join sorted every comment
+    with its post's whole row (the body included), seconds at a million comments; only
+    the title is read, for the option's label."""
+    return (
+        BlogPostPage.objects.filter(Exists(Comment.objects.filter(post_id=OuterRef("pk"))))
+        .only("id", "title")
+        .order_by("title")
+    )
 
 
 def status_choices_with_counts():
