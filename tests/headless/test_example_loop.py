@@ -114,6 +114,8 @@ def test_edit_preview_publish_comment_approve_through_the_example(
     comments.locator("[part=pending-note]").wait_for()
     comment = Comment.objects.get(body=COMMENT)
     assert comment.status == Comment.Status.PENDING
+    # Name and email are kept on the device only when the reader asks (the box is unticked).
+    assert reader.evaluate("localStorage.getItem('evidence-comments:author')") is None
     created = events_of(example, "comment.created")
     assert [(event["data"]["id"], event["data"]["status"]) for event in created] == [
         (comment.pk, "pending")
