@@ -133,6 +133,15 @@ class RecoveringWorker(db_worker.Worker):
         return tasks
 
     def claim_next(self):
+        try:
+            return self._claim_next()
+        except OperationalError as error:
+            # SQLite: another process holds the write lock; it is released soon.
+            if "is locked" in str(error):
+                return None
+            raise
+
+    def _claim_next(self):
         database = DBTaskResult.objects.db
         with exclusive_transaction(database):
             connection = connections[database]
