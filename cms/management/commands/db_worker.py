@@ -29,7 +29,9 @@ import datetime
 import logging
 import random
 import signal
+import threading
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import (
@@ -75,6 +77,27 @@ def reclaim_abandoned_tasks():
     abandoned.update(status=TaskResultStatus.READY, started_at=None)
 
 
+@contextmanager
+def time_limit(seconds):
+    """Raises TaskTimeLimitExceeded in the task after ``seconds``. Only the main thread
+    can take signals: under ``--reload`` (development) the worker runs in a thread of
+    Django's autoreloader, and tasks run without a limit there."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop_the_task(signum, frame):
+        raise TaskTimeLimitExceeded(f"Stopped after {seconds} s (TASKS_TIME_LIMIT_SECONDS).")
+
+    previous = signal.signal(signal.SIGALRM, stop_the_task)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class RecoveringWorker(db_worker.Worker):
     task_in_hand = None
 
@@ -110,6 +133,15 @@ class RecoveringWorker(db_worker.Worker):
         return tasks
 
     def claim_next(self):
+        try:
+            return self._claim_next()
+        except OperationalError as error:
+            # SQLite: another process holds the write lock; it is released soon.
+            if "is locked" in str(error):
+                return None
+            raise
+
+    def _claim_next(self):
         database = DBTaskResult.objects.db
         with exclusive_transaction(database):
             connection = connections[database]
@@ -133,19 +165,9 @@ class RecoveringWorker(db_worker.Worker):
         # Kept until the task's outcome is stored: if the database goes away first, the
         # task is given back when it returns (wait_for_database).
         self.task_in_hand = (db_task_result.pk, db_task_result.started_at)
-        previous = signal.signal(signal.SIGALRM, self.stop_the_task)
-        signal.setitimer(signal.ITIMER_REAL, settings.TASKS_TIME_LIMIT_SECONDS)
-        try:
+        with time_limit(settings.TASKS_TIME_LIMIT_SECONDS):
             super().run_task(db_task_result)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
         self.task_in_hand = None
-
-    def stop_the_task(self, signum, frame):
-        raise TaskTimeLimitExceeded(
-            f"Stopped after {settings.TASKS_TIME_LIMIT_SECONDS} s (TASKS_TIME_LIMIT_SECONDS)."
-        )
 
     def wait_for_database(self, error):
         logger.warning("Database unavailable (%s); polling again in %s s.", error, RETRY_SECONDS)
