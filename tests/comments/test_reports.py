@@ -640,3 +640,20 @@ def test_keep_without_open_reports_says_why_nothing_changed(seed_post, moderator
     held.refresh_from_db()
     assert held.status == Status.PENDING
     assert not logs(LOG_KEEP).exists()
+
+
+def test_reports_wait_when_the_rules_store_is_down(comment, monkeypatch):
+    from blog.comments import limits
+
+    def unavailable(*args, **kwargs):
+        raise limits.CommentRulesUnavailable(limits.CommentRulesUnavailable.message)
+
+    monkeypatch.setattr(limits, "count_request", unavailable)
+
+    form = report_by_form(comment)
+    api = report_by_api(comment)
+
+    assert (form.status_code, api.status_code) == (503, 503)
+    assert form["Retry-After"] == api["Retry-After"] == str(limits.RETRY_AFTER_SECONDS)
+    assert "Comments cannot be checked right now" in api.json()["detail"]
+    assert not CommentReport.objects.exists()
