@@ -125,8 +125,8 @@ class Ban(models.Model):
 
     @property
     def spam_reason(self):
-        """What a banned author's comment says moderators about why it is spam (the
-        comment's ``reason``; the moderation API shows it, so no email or address)."""
+        """Why a banned author's comment is spam, as moderators read it (the comment's
+        ``reason``; the moderation API shows it, so no email or address)."""
         return f"The author's {self.get_kind_display().lower()} is banned (ban #{self.pk})"
 
 

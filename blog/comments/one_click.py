@@ -87,7 +87,9 @@ def read_token(token, user):
             "Open the comment in the admin to decide on it.",
             400,
         ) from None
-    if payload.get("a") not in ACTIONS or not all(k in payload for k in "cun"):
+    if not isinstance(payload, dict) or payload.get("a") not in ACTIONS:
+        raise LinkRefused("This link is not valid.", 400)
+    if not {"c", "u", "n"} <= payload.keys():
         raise LinkRefused("This link is not valid.", 400)
     if payload["u"] != user.pk:
         raise LinkRefused(

@@ -1,7 +1,8 @@
 """
 Where the moderators' admin (``blog.comments.admin``) plugs into Wagtail: the permission
-policy, the Comments viewset and menu item, the audit-trail log actions (moderation
-decisions and personal-data erasures), the dashboard panel, the bulk actions and the
+policy, the Comments viewset and menu item, the ban list ("Comment bans") and its policy,
+the audit-trail log actions (moderation decisions, bans and lifts, personal-data
+erasures), the dashboard panel, the bulk actions, the one-click moderation page and the
 stylesheet that draws the menu badge.
 """
 

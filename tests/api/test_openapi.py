@@ -122,3 +122,16 @@ def run_operations(operations):
             )
 
         check()
+
+
+def test_the_ban_list_is_documented_for_moderators(openapi):
+    paths = openapi["paths"]
+    bans = paths["/api/v3/comments/moderation/bans/"]
+    lift = paths["/api/v3/comments/moderation/bans/{ban_id}/lift/"]
+    assert set(bans) >= {"get", "post"}
+    assert set(bans["post"]["responses"]) >= {"201", "403", "404", "409", "422"}
+    assert set(lift["post"]["responses"]) >= {"200", "403", "404", "409"}
+    for operation in (bans["get"], bans["post"], lift["post"]):
+        assert operation["security"], "ban endpoints need a moderator's bearer token"
+    ban_in = openapi["components"]["schemas"]["BanIn"]["properties"]
+    assert ban_in["days"]["anyOf"][0]["maximum"] == 3650

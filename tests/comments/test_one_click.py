@@ -5,6 +5,7 @@ moderator who lost the permission, a comment already decided, no CSRF token."""
 
 import re
 import time
+from pathlib import Path
 from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +22,7 @@ from bs4 import BeautifulSoup
 from blog.comments.models import Comment
 from blog.comments.moderation import moderate
 from blog.comments.notify import send_held_comment_notices
-from blog.comments.one_click import USED_REASON
+from blog.comments.one_click import USED_REASON, link_url
 from tests.comments.admin_users import make_moderator, moderators_group
 from tests.comments.conftest import make_comment
 
@@ -221,3 +222,28 @@ def test_the_confirm_needs_the_csrf_token(held, moderator, mailoutbox):
 
     assert client.post(link).status_code == 403
     assert state(held) == before
+
+
+VECTORS_FILE = Path(__file__).resolve().parents[1] / "security" / "xss_vectors.txt"
+
+
+def test_the_confirm_page_shows_readers_text_as_text(seed_post, moderator):
+    """Every vector of the XSS corpus, as a held comment's name and text: the confirm page
+    draws the same few elements around it, whatever the reader typed."""
+    vectors = [
+        line.replace("\\n", "\n")
+        for line in VECTORS_FILE.read_text().splitlines()
+        if line.strip() and not line.startswith("# ")
+    ]
+    client = signed_in(moderator)
+    expected = None
+    for vector in vectors:
+        comment = make_comment(
+            seed_post, status=Status.PENDING, author_name=vector[:100], body=vector
+        )
+        page = client.get(urlsplit(link_url(comment, moderator, "approve")).path)
+        assert page.status_code == 200
+        section = BeautifulSoup(page.content, "html.parser").select_one(".comment-one-click")
+        drawn = sorted(element.name for element in section.find_all(True))
+        expected = expected or drawn
+        assert drawn == expected, vector

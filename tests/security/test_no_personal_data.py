@@ -24,6 +24,7 @@ from wagtail.models import APIToken
 
 import pytest
 
+from blog.comments.bans import create_ban
 from blog.comments.models import Comment
 from blog.comments.moderation import moderate
 from blog.models import BlogIndexPage, BlogPostPage
@@ -133,6 +134,9 @@ def seeded(seed_post, make_posts, open_comments, settings):
 
     for email, ip, status in HIDDEN:
         make_comment(seed_post, status=status, author_email=email, ip_address=ip)
+    # Bans hold emails and addresses too (blog/comments/bans.py); only moderators see them.
+    create_ban("email", value=HIDDEN[0][0], user=moderator, reason="Spam wave")
+    create_ban("network", user=moderator, reason="Spam wave", comment=parent)
 
     # Readers report a comment (fewer times than hide it), from the form and from an app.
     reported = Comment.objects.filter(post=seed_post, status=Comment.Status.APPROVED).first()

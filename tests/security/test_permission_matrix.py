@@ -20,6 +20,7 @@ admin) and leaves comments, their statuses and the audit log exactly as they wer
 """
 
 import json
+from urllib.parse import urlsplit
 
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
@@ -514,3 +515,179 @@ def test_author_edit_window(seed_post, caller, label, method, path, body):
     text = response.content.decode()
     assert "edit-person@example.com" not in text
     assert "198.51.100.24" not in text
+
+
+# Bans (blog/comments/bans.py): the admin's ban list and the API's, moderators only
+
+
+BAN_NAMESPACE = "comment_bans"
+# Every URL name of the ban list and who may use it ("moderators": moderators and
+# administrators; "nobody": Wagtail's own refusal for everyone, bans are never edited or
+# deleted, only lifted).
+BAN_ADMIN_URLS = {
+    "index": "moderators",
+    "index_results": "moderators",
+    "add": "moderators",
+    "inspect": "moderators",
+    "history": "moderators",
+    "history_results": "moderators",
+    "lift": "moderators",
+    "edit": "nobody",
+    "delete": "nobody",
+    "usage": "nobody",
+}
+
+
+def ban_state():
+    from blog.comments.bans import Ban
+
+    return (
+        sorted(Ban.objects.values_list("pk", "lifted_at")),
+        ModelLogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Ban)).count(),
+    )
+
+
+def standing_ban():
+    from blog.comments.bans import create_ban
+
+    owner = make_superuser("ban-owner")
+    return create_ban("email", value="banned-person@example.com", user=owner, reason="Spam")
+
+
+def test_every_ban_url_is_in_the_matrix():
+    namespace_resolver = get_resolver().namespace_dict[BAN_NAMESPACE][1]
+    names = {name for name in namespace_resolver.reverse_dict if isinstance(name, str)}
+    assert names == set(BAN_ADMIN_URLS), f"classify {names ^ set(BAN_ADMIN_URLS)} in the matrix"
+
+
+@pytest.mark.parametrize("role", ADMIN_ROLES)
+@pytest.mark.parametrize("name", sorted(BAN_ADMIN_URLS))
+def test_ban_admin(client_as, role, name):
+    ban = standing_ban()
+    url = reverse(
+        f"{BAN_NAMESPACE}:{name}",
+        args=[] if name in ("index", "index_results", "add") else [ban.pk],
+    )
+    client = client_as(role)
+    before = ban_state()
+
+    response = client.post(url) if name == "lift" else client.get(url)
+
+    if role not in MODERATORS:
+        assert_admin_refused(role, response)
+        assert "banned-person@example.com" not in response.content.decode()
+        assert ban_state() == before
+    elif BAN_ADMIN_URLS[name] == "nobody":
+        assert response.status_code == 302 and response.url == reverse("wagtailadmin_home")
+        assert ban_state() == before
+    elif name == "lift":
+        assert response.status_code == 302
+        assert ban_state() != before
+    else:
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("role", ["moderator", "admin"])
+def test_a_lift_needs_the_csrf_token(client_as, role):
+    ban = standing_ban()
+    before = ban_state()
+    response = client_as(role, enforce_csrf_checks=True).post(
+        reverse(f"{BAN_NAMESPACE}:lift", args=[ban.pk])
+    )
+    assert response.status_code == 403
+    assert ban_state() == before
+
+
+BAN_API_OPERATIONS = [
+    ("list", "get", lambda ban: "/api/v3/comments/moderation/bans/", None),
+    (
+        "create",
+        "post",
+        lambda ban: "/api/v3/comments/moderation/bans/",
+        {"kind": "network", "value": "192.0.2.0/24", "days": 7, "reason": "Bot farm"},
+    ),
+    ("lift", "post", lambda ban: f"/api/v3/comments/moderation/bans/{ban.pk}/lift/", None),
+]
+
+
+@pytest.mark.parametrize("caller", API_CALLERS)
+@pytest.mark.parametrize(
+    ("label", "method", "path", "body"),
+    BAN_API_OPERATIONS,
+    ids=[op[0] for op in BAN_API_OPERATIONS],
+)
+def test_ban_api(db, caller, label, method, path, body):
+    ban = standing_ban()
+    client, headers = api_client_for(caller)
+    before = ban_state()
+
+    kwargs = {"headers": headers}
+    if method == "post":
+        kwargs.update(data=body, content_type="application/json")
+    response = getattr(client, method)(path(ban), **kwargs)
+
+    if caller in API_ALLOWED:
+        assert response.status_code == (201 if label == "create" else 200), response.content
+        assert "no-store" in response["Cache-Control"] and "public" not in response["Cache-Control"]
+        assert (ban_state() == before) == (label == "list")
+    else:
+        expected = 403 if caller == "editor's token" else 401
+        assert response.status_code == expected, (caller, label, response.content)
+        assert response["Content-Type"].startswith("application/problem+json")
+        assert "banned-person@example.com" not in response.content.decode()
+        assert ban_state() == before
+
+
+BAN_WRITES = [operation for operation in BAN_API_OPERATIONS if operation[1] == "post"]
+
+
+@pytest.mark.parametrize(
+    ("label", "method", "path", "body"), BAN_WRITES, ids=[op[0] for op in BAN_WRITES]
+)
+@pytest.mark.parametrize(
+    ("way", "extra"),
+    [
+        ("form body", {"content_type": "text/plain"}),
+        ("another site's page", {"headers": {"Origin": "https://attacker.example"}}),
+    ],
+)
+def test_a_moderators_token_cannot_ban_from_another_site(db, label, method, path, body, way, extra):
+    ban = standing_ban()
+    client, headers = api_client_for("moderator's token")
+    before = ban_state()
+    response = client.generic(
+        "POST",
+        path(ban),
+        json.dumps(body or {}),
+        content_type=extra.get("content_type", "application/json"),
+        headers={**headers, **extra.get("headers", {})},
+    )
+    assert response.status_code == (415 if way == "form body" else 403), response.content
+    assert ban_state() == before
+
+
+# One-click links from the held-comment e-mail (blog/comments/one_click.py)
+
+
+@pytest.mark.parametrize("role", ADMIN_ROLES)
+def test_one_click_link(client_as, seed_post, role):
+    """A link signed for one moderator: anyone else (signed out, an editor, another
+    moderator or an administrator) is refused and nothing changes; tests/comments/
+    test_one_click.py has the rest (its owner, replayed, expired, lost permission)."""
+    from blog.comments.one_click import link_url
+
+    owner = make_moderator("link-owner")
+    comment = make_comment(seed_post, status=Status.PENDING)
+    link = urlsplit(link_url(comment, owner, "approve")).path
+    before = state()
+
+    client = client_as(role)
+    responses = [client.get(link), client.post(link)]
+
+    for response in responses:
+        if role == "anonymous":
+            assert response.status_code == 302
+            assert response.url.startswith(reverse("wagtailadmin_login"))
+        else:
+            assert response.status_code == 403
+    assert state() == before

@@ -9,9 +9,10 @@ through ``blog.comments.moderation.moderate``, which records it as a Wagtail log
 
 One module per role: ``permissions`` (the policy and the 403s), ``decisions`` (labels,
 which decisions fit a status, admin URLs), ``filters``, ``columns``, ``views``,
-``viewset``, ``menu``, ``bulk_actions``, ``panels`` (dashboard) and ``log`` (audit-trail
-formatters), ``pins`` (pinning a comment to the top of its post).
-``blog/comments/wagtail_hooks.py`` registers them with Wagtail.
+``viewset``, ``menu``, ``bulk_actions``, ``panels`` (dashboard), ``log`` (audit-trail
+formatters), ``pins`` (pinning a comment to the top of its post), ``bans`` (the ban list,
+its form and its log formatters) and ``one_click`` (the confirm page of the e-mail's
+moderation links). ``blog/comments/wagtail_hooks.py`` registers them with Wagtail.
 """
 
 from .bulk_actions import COMMENT_BULK_ACTIONS
