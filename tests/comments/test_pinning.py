@@ -12,15 +12,9 @@ from bs4 import BeautifulSoup
 
 from blog.comments.models import Comment
 from blog.comments.sorting import DEFAULT_ORDER, ORDERS
+from tests.comments.admin_users import make_moderator
 from tests.comments.conftest import make_comment
-from tests.comments.test_admin import (
-    NAMESPACE,  # noqa: F401 (the admin namespace the URLs below live in)
-    log_entries,
-    messages_of,
-    moderator,  # noqa: F401 (fixture)
-    moderator_client,  # noqa: F401 (fixture)
-    url,
-)
+from tests.comments.test_admin import log_entries, messages_of, url
 from tests.comments.test_threads import comment_tree
 
 Status = Comment.Status
@@ -45,7 +39,19 @@ def reader():
 
 
 @pytest.fixture
-def moderator_token(moderator):  # noqa: F811 (the imported fixture, used here)
+def moderator(db):
+    return make_moderator()
+
+
+@pytest.fixture
+def moderator_client(moderator):
+    client = Client()
+    client.force_login(moderator)
+    return client
+
+
+@pytest.fixture
+def moderator_token(moderator):
     _token, plaintext = APIToken.create_token(user=moderator, name="moderation app")
     return plaintext
 
