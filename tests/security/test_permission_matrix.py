@@ -284,7 +284,9 @@ def api_operations():
             (
                 f"{action} one",
                 "post",
-                lambda comment, action=action: f"/api/v3/comments/moderation/{comment.pk}/{action}/",
+                lambda comment, action=action: (
+                    f"/api/v3/comments/moderation/{comment.pk}/{action}/"
+                ),
                 None,
                 action,
             )
