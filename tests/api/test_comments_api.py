@@ -56,6 +56,7 @@ def test_thread_lists_approved_comments_in_thread_order(client, seed_post, make_
         "html": "<p>Comment number 1.</p>",
         "created_at": data["items"][0]["created_at"],
         "staff": False,
+        "pinned": False,
         "removed": False,
     }
 

@@ -243,3 +243,19 @@ def test_a_300_comment_thread_with_pins_costs_fixed_queries_in_every_order(
     items = api.json()["items"]
     assert len(items) == 300
     assert [item["pinned"] for item in items if item["depth"] == 0][:2] == [True, True]
+
+
+def test_the_openapi_file_documents_the_orders_pins_and_pinning(client, seed_post):
+    schema = client.get("/api/v3/openapi.json").json()
+    listing = schema["paths"]["/api/v3/comments/"]["get"]
+    (sort,) = [parameter for parameter in listing["parameters"] if parameter["name"] == "sort"]
+    assert sort["schema"]["enum"] == list(ORDERS)
+    assert sort["schema"]["default"] == DEFAULT_ORDER
+    assert "422" in listing["description"]
+
+    comment = schema["components"]["schemas"]["CommentOut"]
+    assert comment["properties"]["pinned"]["type"] == "boolean"
+    pinning = schema["paths"]["/api/v3/comments/moderation/{comment_id}/{action}/"]["post"]
+    (action,) = [parameter for parameter in pinning["parameters"] if parameter["name"] == "action"]
+    assert action["schema"]["enum"] == ["pin", "unpin"]
+    assert set(pinning["responses"]) == {"200", "401", "403", "404", "422"}

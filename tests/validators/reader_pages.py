@@ -9,6 +9,7 @@ this list, so a page added here is checked by both.
 from dataclasses import dataclass
 
 from django.test import Client
+from django.utils import timezone
 
 from blog.comments.models import Comment
 from blog.models import BlogIndexPage
@@ -43,14 +44,15 @@ class ReaderSite:
 
 
 def prepare_reader_site(seed_post, settings):
-    """Fills the seed post with two pages of threads (one with a reply) and a comment of
-    the author's awaiting moderation; adds a post without comments."""
+    """Fills the seed post with two pages of threads (one with a reply, one pinned) and a
+    comment of the author's awaiting moderation; adds a post without comments."""
     settings.COMMENTS_THREADS_PER_PAGE = 2
     settings.COMMENTS_MIN_SECONDS_TO_POST = 0
     first = make_comment(seed_post, body="First thread, with a reply.")
     make_comment(seed_post, parent=first, body="A reply to the first thread.")
     make_comment(seed_post, body="Second thread.")
     make_comment(seed_post, body="Third thread, on the second page.")
+    Comment.objects.filter(pk=first.pk).update(pinned_at=timezone.now())
     index = BlogIndexPage.objects.get()
     quiet = build_post(index, 1, title="A post nobody has commented on", tags=["quiet"])
     tag = seed_post.tags.first().slug
@@ -73,6 +75,7 @@ def prepare_reader_site(seed_post, settings):
         ReaderPage("tag page", f"{index.url}tags/{tag}/"),
         ReaderPage("post", post_path),
         ReaderPage("post later threads", f"{post_path}?cpage=2"),
+        ReaderPage("post by most replies", f"{post_path}?sort=replies&cpage=2"),
         ReaderPage("post with pending comment", post_path, as_author=True),
         ReaderPage("post refused form", post_path, refused_form=True),
         ReaderPage("post without comments", quiet.url),
