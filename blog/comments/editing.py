@@ -72,11 +72,8 @@ STRICTNESS = {Status.APPROVED: 0, Status.PENDING: 1, Status.SPAM: 2, Status.TRAS
 
 
 class CommentVersion(models.Model):
-    """A text of a comment that an edit replaced: what readers saw before, for moderators."""
-
-    class ChangedBy(models.TextChoices):
-        AUTHOR = "author", "Its author"
-        MODERATOR = "moderator", "A moderator"
+    """A text of a comment that its author's edit replaced: what readers saw before, for
+    moderators (nobody else edits a comment: the admin has no edit form for them)."""
 
     comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="versions")
     body = models.TextField("text as submitted")
@@ -85,14 +82,6 @@ class CommentVersion(models.Model):
     reason = models.CharField(max_length=255, blank=True)
     written_at = models.DateTimeField(help_text="When this text was stored.")
     replaced_at = models.DateTimeField(default=timezone.now)
-    replaced_by = models.CharField(max_length=10, choices=ChangedBy.choices)
-    replaced_by_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
 
     class Meta:
         ordering = ["-replaced_at", "-pk"]
@@ -255,7 +244,6 @@ def edit_comment(comment_id, secret, data):
             status=comment.status,
             reason=comment.reason,
             written_at=comment.edited_at or comment.created_at,
-            replaced_by=CommentVersion.ChangedBy.AUTHOR,
         )
         before = comment.status
         comment.body = body

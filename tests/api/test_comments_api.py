@@ -55,9 +55,11 @@ def test_thread_lists_approved_comments_in_thread_order(client, seed_post, make_
         "website": "",
         "html": "<p>Comment number 1.</p>",
         "created_at": data["items"][0]["created_at"],
+        "edited_at": None,
         "staff": False,
         "pinned": False,
         "removed": False,
+        "deleted_by_author": False,
     }
 
 

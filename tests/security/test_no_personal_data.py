@@ -24,9 +24,11 @@ from wagtail.models import APIToken
 
 import pytest
 
+from blog.comments import editing
 from blog.comments.bans import create_ban
 from blog.comments.models import Comment
 from blog.comments.moderation import moderate
+from blog.comments.threads import comment_url
 from blog.models import BlogIndexPage, BlogPostPage
 from tests.comments.admin_users import make_moderator
 from tests.comments.conftest import form_data, make_comment
@@ -347,3 +349,57 @@ def test_the_search_sees_a_leak_however_it_is_encoded(leak):
             {"/page/": (200, "text/html", leak.encode())},
             ["Form.Reader@Example.com", "203.0.113.45"],
         )
+
+
+def test_the_authors_edit_answers_carry_no_email_or_ip_address(seeded):
+    """The author's edit window (blog/comments/editing.py): the 201 with the secret, the
+    edit and delete pages, the post page with the author's links, a refusal, and the API's
+    PATCH and DELETE answers."""
+    posts, _moderator, secrets = seeded
+    email, ip, browser = READERS[1]
+    app = Client(REMOTE_ADDR=ip, HTTP_USER_AGENT=browser)
+    token = app.get("/api/v3/comments/form-token/", {"page": posts[0].pk}).json()["token"]
+    created = app.post(
+        "/api/v3/comments/",
+        {
+            "page": posts[0].pk,
+            "author_name": "App Reader",
+            "author_email": email,
+            "body": "To be edited",
+            "token": token,
+        },
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+    comment_id, secret = created.json()["id"], created.json()["edit_secret"]
+    responses = {"created": (201, created["Content-Type"], created.content)}
+
+    browser_client = Client()
+    browser_client.cookies[editing.secret_cookie_name(comment_id)] = secret
+    browser_client.cookies[editing.marker_cookie_name(comment_id)] = editing.signing.dumps(
+        comment_id, salt=editing.MARKER_SALT
+    )
+    # The comment is on the last page of threads (two a page here).
+    page_url = comment_url(posts[0], Comment.objects.get(pk=comment_id)).split("#")[0]
+    for url in (page_url, f"/comments/{comment_id}/edit/", f"/comments/{comment_id}/delete/"):
+        response = browser_client.get(url)
+        assert response.status_code == 200
+        responses[url] = (200, response["Content-Type"], response.content)
+    assert b"comment__own-actions" in responses[page_url][2]
+    refused = Client().get(f"/comments/{comment_id}/edit/")
+    assert refused.status_code == 403
+    responses["refused"] = (403, refused["Content-Type"], refused.content)
+
+    headers = {editing.SECRET_HEADER: secret}
+    edited = app.patch(
+        f"/api/v3/comments/{comment_id}/",
+        {"body": "Edited"},
+        content_type="application/json",
+        headers=headers,
+    )
+    deleted = app.delete(f"/api/v3/comments/{comment_id}/", headers=headers)
+    assert edited.status_code == 200 and deleted.status_code == 200
+    responses["patch"] = (200, edited["Content-Type"], edited.content)
+    responses["delete"] = (200, deleted["Content-Type"], deleted.content)
+
+    assert_nothing_personal(responses, secrets)

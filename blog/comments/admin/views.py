@@ -213,7 +213,7 @@ class CommentInspectView(InspectView):
                 if can_act
                 else [],
                 "thread": thread_around(comment),
-                "versions": comment.versions.select_related("replaced_by_user"),
+                "versions": comment.versions.all(),
                 "history": log_registry.get_logs_for_instance(comment)
                 .select_related("user")
                 .order_by("-timestamp", "-pk")[:20],

@@ -12,7 +12,6 @@ import importlib
 
 import django.db.models.deletion
 import django.utils.timezone
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -30,7 +29,6 @@ def reinstall_thread_position_trigger(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("comments", "0007_sort"),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
@@ -89,28 +87,11 @@ class Migration(migrations.Migration):
                 ("written_at", models.DateTimeField(help_text="When this text was stored.")),
                 ("replaced_at", models.DateTimeField(default=django.utils.timezone.now)),
                 (
-                    "replaced_by",
-                    models.CharField(
-                        choices=[("author", "Its author"), ("moderator", "A moderator")],
-                        max_length=10,
-                    ),
-                ),
-                (
                     "comment",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="versions",
                         to="comments.comment",
-                    ),
-                ),
-                (
-                    "replaced_by_user",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
                     ),
                 ),
             ],
