@@ -430,3 +430,28 @@ def test_the_links_page_costs_a_fixed_number_of_queries(
         assert client.get(path).status_code == 200
     with django_assert_max_num_queries(10):
         assert client.post(path).status_code == 200
+
+
+def test_every_xss_vector_stays_inert_on_the_links_page_and_in_the_mail(seed_post, client):
+    """The link's page and the HTML mail show the comment a link was mailed about: as
+    the sanitized HTML the thread shows, never what the reader typed."""
+    from bs4 import BeautifulSoup
+
+    from tests.comments.test_sanitize import XSS_VECTORS, assert_only_safe_markup
+
+    for number, vector in enumerate(XSS_VECTORS):
+        comment = make_comment(
+            seed_post, status=Comment.Status.PENDING, body=vector, author_email=f"x{number}@ex.org"
+        )
+        confirmation = verification.EmailConfirmation.objects.create(
+            email=comment.author_email, comment=comment
+        )
+        page = client.get(f"/comments/confirm/{verification.link_token(confirmation)}/")
+        assert page.status_code == 200
+        quoted = BeautifulSoup(page.content, "html.parser").select_one("blockquote.comment__body")
+        assert_only_safe_markup(quoted.decode_contents())
+
+        assert verification.send_confirmation_mail.call(confirmation.pk) == 1
+        html = mail.outbox[-1].alternatives[0][0]
+        mailed = BeautifulSoup(html, "html.parser").select_one("blockquote")  # the outer one
+        assert_only_safe_markup(mailed.decode_contents())
