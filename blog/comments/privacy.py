@@ -28,6 +28,7 @@ from wagtail.models import ModelLogEntry
 from .models import Comment
 from .rules import fingerprint
 from .threads import bump_thread_version
+from .verification import EmailConfirmation, email_key
 
 ANONYMOUS_NAME = "Anonymous"
 ERASED_EMAIL_DOMAIN = "erased.invalid"
@@ -59,6 +60,16 @@ def export_personal_data(email):
         "email": email.strip(),
         "exported_at": timezone.now().isoformat(),
         "comments": [_exported_comment(comment) for comment in comments],
+        "email_confirmations": [
+            {
+                "requested_at": confirmation.requested_at.isoformat(),
+                "confirmed_at": confirmation.confirmed_at and confirmation.confirmed_at.isoformat(),
+                "for_comment": confirmation.comment_id,
+            }
+            for confirmation in EmailConfirmation.objects.filter(email=email_key(email)).order_by(
+                "pk"
+            )
+        ],
     }
 
 
@@ -77,6 +88,7 @@ def _exported_comment(comment):
         "ip_address": comment.ip_address,
         "user_agent": comment.user_agent,
         "notify_replies": comment.notify_replies,
+        "email_confirmed": comment.author_confirmed,
     }
 
 
@@ -137,6 +149,8 @@ def erase_personal_data(email, *, user=None):
                 user=user,
                 data={"post_id": comment.post_id},
             )
+        # The confirmations held the address; any proof a browser keeps dies with them.
+        EmailConfirmation.objects.filter(email=email_key(email)).delete()
         post_ids = {comment.post_id for comment in comments}
         for post_id in post_ids:
             bump_thread_version(post_id)

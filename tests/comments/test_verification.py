@@ -455,3 +455,27 @@ def test_every_xss_vector_stays_inert_on_the_links_page_and_in_the_mail(seed_pos
         html = mail.outbox[-1].alternatives[0][0]
         mailed = BeautifulSoup(html, "html.parser").select_one("blockquote")  # the outer one
         assert_only_safe_markup(mailed.decode_contents())
+
+
+# Personal data
+
+
+def test_an_access_request_lists_the_confirmations_and_erasure_removes_them(
+    seed_post, client, run_on_commit
+):
+    from blog.comments.privacy import erase_personal_data, export_personal_data
+
+    post_as(client, seed_post, author_email=ADA, body="Mine")
+    client.post(link_path(confirmation_mails()[0]))
+    proof = client.cookies[verification.CONFIRMED_COOKIE].value
+    assert verification.proves(ADA, proof=proof)
+
+    exported = export_personal_data(ADA.upper())
+    [record] = exported["email_confirmations"]
+    assert record["confirmed_at"] and record["for_comment"] == Comment.objects.get().pk
+    assert exported["comments"][0]["email_confirmed"] is True
+
+    erase_personal_data(ADA)
+
+    assert verification.EmailConfirmation.objects.count() == 0
+    assert not verification.proves(ADA, proof=proof)  # the browser's proof died with them
