@@ -31,6 +31,7 @@ from blog.models import BlogPostPage
 from .models import Comment
 from .rules import fingerprint
 from .threads import bump_thread_version
+from .verification import EmailConfirmation, email_key
 
 ANONYMOUS_NAME = "Anonymous"
 ERASED_EMAIL_DOMAIN = "erased.invalid"
@@ -62,6 +63,16 @@ def export_personal_data(email):
         "email": email.strip(),
         "exported_at": timezone.now().isoformat(),
         "comments": [_exported_comment(comment) for comment in comments],
+        "email_confirmations": [
+            {
+                "requested_at": confirmation.requested_at.isoformat(),
+                "confirmed_at": confirmation.confirmed_at and confirmation.confirmed_at.isoformat(),
+                "for_comment": confirmation.comment_id,
+            }
+            for confirmation in EmailConfirmation.objects.filter(email=email_key(email)).order_by(
+                "pk"
+            )
+        ],
     }
 
 
@@ -80,6 +91,7 @@ def _exported_comment(comment):
         "ip_address": comment.ip_address,
         "user_agent": comment.user_agent,
         "notify_replies": comment.notify_replies,
+        "email_confirmed": comment.author_confirmed,
     }
 
 
@@ -186,6 +198,8 @@ def erase_personal_data(email, *, user=None, batch_size=ERASE_BATCH_SIZE):
                 bump_thread_version(post_id)
         comment_count += len(batch)
         post_ids |= batch_post_ids
+    # The confirmations held the address; any proof a browser keeps dies with them.
+    EmailConfirmation.objects.filter(email=email_key(email)).delete()
     return Erasure(comment_count=comment_count, post_count=len(post_ids))
 
 

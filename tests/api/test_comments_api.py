@@ -8,6 +8,7 @@ from wagtail.log_actions import registry as log_registry
 import pytest
 
 from blog.comments.models import Comment, CommentSettings
+from tests.comments.conftest import confirmed_proof
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +140,10 @@ def test_known_author_is_approved_and_markup_is_sanitized(
     response = post_json(
         client,
         submission(
-            seed_post, client, body='Tried it <script>alert(1)</script> <b onclick="x">ok</b>'
+            seed_post,
+            client,
+            body='Tried it <script>alert(1)</script> <b onclick="x">ok</b>',
+            confirmation=confirmed_proof("ada@private.example"),
         ),
     )
 

@@ -135,3 +135,25 @@ def test_the_ban_list_is_documented_for_moderators(openapi):
         assert operation["security"], "ban endpoints need a moderator's bearer token"
     ban_in = openapi["components"]["schemas"]["BanIn"]["properties"]
     assert ban_in["days"]["anyOf"][0]["maximum"] == 3650
+
+
+def test_confirmed_commenters_are_in_the_contract(openapi):
+    """Apps learn from the schema how to confirm an address and send the proof back, and
+    that only moderators see whether a comment's address was confirmed."""
+    operations = {
+        operation["operationId"]: (path, method, operation)
+        for path, methods in openapi["paths"].items()
+        for method, operation in methods.items()
+    }
+    path, method, request = operations["comments_request_confirmation"]
+    assert (path, method) == ("/api/v3/comments/confirmations/", "post")
+    assert {"202", "422", "429", "503"} <= set(request["responses"])
+    path, method, confirm = operations["comments_confirm_email"]
+    assert (path, method) == ("/api/v3/comments/confirmations/confirm/", "post")
+    assert {"200", "400", "410"} <= set(confirm["responses"])
+
+    schemas = openapi["components"]["schemas"]
+    assert "confirmation" in schemas["CommentIn"]["properties"]
+    assert "confirmation_sent" in schemas["CommentCreated"]["required"]
+    assert "author_confirmed" in schemas["ModeratedCommentOut"]["required"]
+    assert "author_confirmed" not in schemas["CommentOut"]["properties"]

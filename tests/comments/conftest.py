@@ -1,8 +1,10 @@
 import itertools
 
+from django.utils import timezone
+
 import pytest
 
-from blog.comments import form_tokens
+from blog.comments import form_tokens, verification
 from blog.comments.models import Comment
 from blog.comments.reports import CommentReport, Reason
 from blog.comments.rules import fingerprint
@@ -84,3 +86,19 @@ def add_reports(comment, count, *, reason=Reason.SPAM, note=""):
         )
         for number in range(count)
     )
+
+
+def confirmed_proof(email):
+    """The signed "confirmed as" value a browser or app keeps once ``email`` was confirmed
+    through its mailed link (blog.comments.verification)."""
+    confirmation = verification.EmailConfirmation.objects.create(
+        email=verification.email_key(email), confirmed_at=timezone.now()
+    )
+    return verification.proof_for([confirmation.pk])
+
+
+def confirm_in(client, email):
+    """Give ``client`` the cookie a browser gets by confirming ``email``: its comments
+    with that address count as the known author's."""
+    client.cookies[verification.CONFIRMED_COOKIE] = confirmed_proof(email)
+    return client

@@ -18,7 +18,7 @@ from blog.comments import notify
 from blog.comments.models import Comment, CommentSettings
 from blog.comments.moderation import moderate
 from blog.comments.submission import submit_comment
-from tests.comments.conftest import form_data, make_comment, next_ip
+from tests.comments.conftest import confirmed_proof, form_data, make_comment, next_ip
 
 ADA = "ada@example.com"
 
@@ -53,11 +53,14 @@ def moderators(django_user_model):
 
 
 def held_comment(post, publish, **fields):
+    """A first comment, from a reader who confirmed their address (so the only mail it
+    causes is the moderators'; test_verification covers the confirmation mail)."""
     return publish(
         submit_comment,
         post,
         form_data(post, author_email="newcomer@example.com", **fields, ip=(ip := next_ip())),
         ip_address=ip,
+        proof=confirmed_proof("newcomer@example.com"),
     )
 
 
@@ -141,6 +144,7 @@ def test_no_moderator_email_for_a_comment_published_at_once(seed_post, moderator
         seed_post,
         form_data(seed_post, author_email="regular@example.com", ip=(ip := next_ip())),
         ip_address=ip,
+        proof=confirmed_proof("regular@example.com"),
     )
 
     assert comment.status == Comment.Status.APPROVED
@@ -152,13 +156,16 @@ def test_no_moderator_email_for_a_comment_published_at_once(seed_post, moderator
 
 @pytest.fixture
 def ada_comment(seed_post):
-    return make_comment(seed_post, author_name="Ada", author_email=ADA, notify_replies=True)
+    """Ada asked for reply notices and confirmed her address (double opt-in)."""
+    return make_comment(
+        seed_post, author_name="Ada", author_email=ADA, notify_replies=True, author_confirmed=True
+    )
 
 
 def reply_to(parent, publish, email, **fields):
     ip = next_ip()
     data = form_data(parent.post, ip=ip, parent=parent.pk, author_email=email, **fields)
-    return publish(submit_comment, parent.post, data, ip_address=ip)
+    return publish(submit_comment, parent.post, data, ip_address=ip, proof=confirmed_proof(email))
 
 
 def test_an_approved_reply_emails_the_reader_who_asked_once(seed_post, ada_comment, publish):
@@ -386,6 +393,7 @@ def test_a_burst_of_held_comments_is_one_task_and_still_one_email_each(
                 ip=(ip := next_ip()),
             ),
             ip_address=ip,
+            proof=confirmed_proof(f"new{number}@example.com"),
         )
         for number in range(3)
     ]
@@ -433,6 +441,7 @@ def test_a_comment_held_just_before_the_queued_sweep_runs_queues_another(
                 ip=(ip := next_ip()),
             ),
             ip_address=ip,
+            proof=confirmed_proof(f"new{number}@example.com"),
         )
 
     assert DBTaskResult.objects.count() == 2

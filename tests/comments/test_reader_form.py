@@ -13,7 +13,13 @@ from bs4 import BeautifulSoup
 
 from blog.comments.models import Comment
 from tests.comments.admin_users import make_editor
-from tests.comments.conftest import form_data, make_comment, next_ip, reader_token
+from tests.comments.conftest import (
+    confirm_in,
+    form_data,
+    make_comment,
+    next_ip,
+    reader_token,
+)
 from tests.management import run_manage
 
 pytestmark = pytest.mark.usefixtures("no_wait")
@@ -145,6 +151,7 @@ def test_a_held_comment_is_shown_only_to_its_author(seed_post, client):
 
 def test_an_approved_comment_shows_at_once_with_counts(seed_post, client):
     make_comment(seed_post, author_email="known@example.com")
+    confirm_in(client, "known@example.com")
     response = post_comment(client, seed_post, author_email="known@example.com", body="Seen")
     comment = Comment.objects.get(body="Seen")
     assert comment.status == "approved"
@@ -357,6 +364,7 @@ def test_names_are_isolated_where_they_are_shown(seed_post, client):
 
 def test_a_spoofed_comment_is_shown_without_bidi_controls(seed_post, client):
     make_comment(seed_post, author_email="known@example.com")
+    confirm_in(client, "known@example.com")
     ip = next_ip()
     client.post(
         f"/comments/post/{seed_post.pk}/",

@@ -11,7 +11,7 @@ import pytest
 
 from blog.comments.models import Comment, CommentSettings
 from blog.comments.rules import fingerprint
-from tests.comments.conftest import form_data, make_comment, next_ip
+from tests.comments.conftest import confirm_in, form_data, make_comment, next_ip
 
 pytestmark = pytest.mark.usefixtures("no_wait")
 
@@ -45,12 +45,21 @@ def only_comment():
 
 
 class TestApprovalPolicy:
-    def test_default_publishes_a_known_email_and_holds_a_new_one(self, seed_post, client):
+    def test_default_publishes_a_known_email_and_holds_a_new_one(self, seed_post, client, settings):
+        settings.COMMENTS_FLOOD_SECONDS = 0  # one email posts twice here
         post_comment(client, seed_post, author_email="new@example.com")
         assert only_comment().status == "pending"
         assert only_comment().reason == "First comment from this email"
 
         make_comment(seed_post, author_email="known@example.com")
+        post_comment(client, seed_post, author_email="Known@Example.com", body="Unproven")
+        comment = Comment.objects.get(body="Unproven")
+        assert (comment.status, comment.reason) == (
+            "pending",
+            "This email has an approved comment, but its author has not confirmed it here",
+        )
+
+        confirm_in(client, "known@example.com")
         post_comment(client, seed_post, author_email="Known@Example.com", body="Again")
         comment = Comment.objects.get(body="Again")
         assert (comment.status, comment.reason) == (
@@ -81,6 +90,7 @@ class TestLinks:
     def test_one_link_passes_by_default_and_a_limit_of_one_holds_it(self, seed_post, client):
         make_comment(seed_post, author_email="known@example.com")
         make_comment(seed_post, author_email="known2@example.com")
+        confirm_in(client, "known@example.com")
         post_comment(
             client, seed_post, author_email="known@example.com", body="https://a.example.com"
         )

@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from blog.comments.models import Comment
 from blog.comments.moderation import ModerationError, moderate
 from blog.comments.threads import bump_thread_version
-from tests.comments.conftest import form_data, make_comment, next_ip
+from tests.comments.conftest import confirm_in, form_data, make_comment, next_ip
 
 pytestmark = pytest.mark.usefixtures("no_wait")
 
@@ -197,6 +197,7 @@ def test_after_posting_the_reader_lands_on_the_page_of_threads_that_shows_the_co
     settings.COMMENTS_FLOOD_SECONDS = 0
     tops = [make_comment(seed_post, body=f"Top {number}") for number in range(1, 4)]
     known = {"author_email": tops[0].author_email}
+    confirm_in(client, tops[0].author_email)
 
     new_thread = client.post(
         f"/comments/post/{seed_post.pk}/",

@@ -15,8 +15,10 @@ import sys
 
 import django
 
-#: Readers whose email already has an approved comment, so the default "trust known
-#: emails" policy publishes what they post at once and the load can reply to it.
+#: Readers whose email already has an approved comment and who confirmed it (the
+#: facts' ``known_proofs``, sent as the browser's cookie or the app's ``confirmation``),
+#: so the default "trust known emails" policy publishes what they post at once and the
+#: load can reply to it.
 KNOWN_READERS = 12
 MODERATORS = ("mona", "max")
 
@@ -45,6 +47,16 @@ def approved_comment(post, number):
     comment.save()
     comment.set_thread_position()
     return comment
+
+
+def confirmation_proof(email):
+    """What the reader's browser or app keeps once they confirmed ``email``."""
+    from django.utils import timezone
+
+    from blog.comments.verification import EmailConfirmation, proof_for
+
+    confirmation = EmailConfirmation.objects.create(email=email, confirmed_at=timezone.now())
+    return proof_for([confirmation.pk])
 
 
 def moderator_token(username):
@@ -77,6 +89,7 @@ def main(output_path):
         "post_path": post.url,
         "approved_ids": [approved_comment(post, n).pk for n in range(KNOWN_READERS)],
         "known_emails": [known_reader_email(n) for n in range(KNOWN_READERS)],
+        "known_proofs": [confirmation_proof(known_reader_email(n)) for n in range(KNOWN_READERS)],
         "moderators": [moderator_token(username) for username in MODERATORS],
     }
     with open(output_path, "w") as output:

@@ -285,7 +285,12 @@ def comment_posts(client, facts, label):
         "token": token,
         "homepage": "",
     }
-    form_headers = {**origin, "Content-Type": "application/x-www-form-urlencoded"}
+    form_headers = {
+        **origin,
+        "Content-Type": "application/x-www-form-urlencoded",
+        # The known reader's browser confirmed their address (blog.comments.verification).
+        "Cookie": f"comment_confirmed={facts['known_proofs'][2]}",
+    }
     accepted = client.request(
         "POST", f"/comments/post/{post_id}/", form_headers, urlencode(form).encode()
     )
@@ -309,6 +314,7 @@ def comment_posts(client, facts, label):
                 "author_email": facts["known_emails"][3],
                 "body": f"Checked on the wire through the API ({label}) {uuid.uuid4().hex}",
                 "token": api_token,
+                "confirmation": facts["known_proofs"][3],
             }
         ).encode(),
     )

@@ -29,6 +29,7 @@ from blog.comments.bans import create_ban
 from blog.comments.models import Comment
 from blog.comments.moderation import moderate
 from blog.comments.threads import comment_url
+from blog.comments.verification import CONFIRMED_COOKIE, EmailConfirmation, link_token
 from blog.models import BlogIndexPage, BlogPostPage
 from tests.comments.admin_users import make_moderator
 from tests.comments.conftest import form_data, make_comment
@@ -210,6 +211,10 @@ def fixed_urls(posts):
     urls.append(f"/api/v3/comments/counts/?{ids}")
     for comment in Comment.objects.all():
         urls.append(f"/api/v3/comments/{comment.pk}/")  # hidden ones must 404, say nothing
+    # The confirmation links mailed to the readers (a GET only asks; it confirms nothing).
+    urls.append(reverse("comments:request_confirmation"))
+    for confirmation in EmailConfirmation.objects.all():
+        urls.append(reverse("comments:confirm_email", args=[link_token(confirmation)]))
     return urls
 
 
@@ -301,6 +306,35 @@ def test_no_public_url_shows_an_email_ip_address_or_browser(seeded):
     feed = responses[f"{BlogIndexPage.objects.get().url}feed/comments/{posts[0].slug}/"][2]
     assert b"Form comment" in feed
 
+    assert_nothing_personal(responses, secrets)
+
+
+def test_confirming_an_address_answers_without_it(seeded):
+    """The link's POST, the app's confirmation and an app asking for a link: no answer
+    (nor the signed proof the browser or app keeps) carries the address."""
+    _posts, _moderator, secrets = seeded
+    confirmations = list(EmailConfirmation.objects.order_by("pk"))
+    assert {c.email for c in confirmations} >= {READERS[0][0].lower(), READERS[1][0]}
+    browser = Client()
+    page = browser.post(reverse("comments:confirm_email", args=[link_token(confirmations[0])]))
+    app = Client()
+    confirmed = app.post(
+        "/api/v3/comments/confirmations/confirm/",
+        {"token": link_token(confirmations[1])},
+        content_type="application/json",
+    )
+    asked = app.post(
+        "/api/v3/comments/confirmations/",
+        {"email": READERS[2][0]},
+        content_type="application/json",
+    )
+    assert (page.status_code, confirmed.status_code, asked.status_code) == (200, 200, 202)
+    responses = {
+        "link page": (200, page["Content-Type"], page.content),
+        "proof cookie": (200, "text/plain", page.cookies[CONFIRMED_COOKIE].value.encode()),
+        "app confirmation": (200, confirmed["Content-Type"], confirmed.content),
+        "app request": (202, asked["Content-Type"], asked.content),
+    }
     assert_nothing_personal(responses, secrets)
 
 

@@ -14,6 +14,8 @@ makes sure nothing slips past it and adds what crosses the doors:
   kind of caller: no token, a malformed, revoked or inactive user's token, a session
   cookie instead of a token, an editor's, a moderator's and an administrator's token.
 - The generic v3 snippets API, which must not serve comments to anyone.
+- Readers' email confirmation: the mailed link works for whoever holds it, by a POST
+  with the CSRF token only; its API takes same-site JSON only.
 
 Allowed cells must succeed; every other cell gets 401/403 (or the login redirect in the
 admin) and leaves comments, their statuses and the audit log exactly as they were.
@@ -35,6 +37,7 @@ import pytest
 from blog.comments import editing
 from blog.comments.models import Comment
 from blog.comments.reports import CommentReport
+from blog.comments.verification import EmailConfirmation, link_token
 from tests.comments.admin_users import make_editor, make_moderator, make_superuser
 from tests.comments.conftest import add_reports, make_comment
 
@@ -691,3 +694,76 @@ def test_one_click_link(client_as, seed_post, role):
         else:
             assert response.status_code == 403
     assert state() == before
+
+
+# Readers' email confirmation (blog/comments/verification.py): the mailed link is the
+# authority, so it works for whoever holds it, signed in or not; but only by a POST
+# with the CSRF token (the form's page), and for apps only as a same-site JSON request.
+
+CONFIRMATION_CALLERS = ["anonymous", "editor", "moderator"]
+
+
+def confirmation_link(seed_post):
+    comment = make_comment(seed_post, status=Status.PENDING, author_email="link-person@example.com")
+    confirmation = EmailConfirmation.objects.create(
+        email="link-person@example.com", comment=comment
+    )
+    return confirmation, reverse("comments:confirm_email", args=[link_token(confirmation)])
+
+
+def browser_as(role):
+    client = Client(enforce_csrf_checks=True)
+    if role == "editor":
+        client.force_login(make_editor("link-editor"))
+    elif role == "moderator":
+        client.force_login(make_moderator("link-moderator"))
+    return client
+
+
+@pytest.mark.parametrize("role", CONFIRMATION_CALLERS)
+def test_a_confirmation_link_confirms_only_by_a_post_with_the_csrf_token(seed_post, role):
+    confirmation, path = confirmation_link(seed_post)
+    client = browser_as(role)
+
+    page = client.get(path)
+    without_token = client.post(path)
+    request_without_token = client.post(
+        reverse("comments:request_confirmation"), {"email": "x@example.com"}
+    )
+    confirmation.refresh_from_db()
+    assert (page.status_code, without_token.status_code) == (200, 403)
+    assert request_without_token.status_code == 403
+    assert confirmation.confirmed_at is None
+    assert EmailConfirmation.objects.count() == 1
+
+    token = client.cookies["csrftoken"].value
+    confirmed = client.post(path, {"csrfmiddlewaretoken": token})
+    confirmation.refresh_from_db()
+    assert confirmed.status_code == 200 and confirmation.confirmed_at is not None
+
+
+@pytest.mark.parametrize(
+    ("way", "extra", "expected"),
+    [
+        ("form body", {"content_type": "text/plain"}, 415),
+        ("another site's page", {"headers": {"Origin": "https://attacker.example"}}, 403),
+        ("cross-site fetch", {"headers": {"Sec-Fetch-Site": "cross-site"}}, 403),
+    ],
+)
+@pytest.mark.parametrize(
+    "path", ["/api/v3/comments/confirmations/confirm/", "/api/v3/comments/confirmations/"]
+)
+def test_the_confirmation_api_takes_same_site_json_only(seed_post, way, extra, expected, path):
+    confirmation, _path = confirmation_link(seed_post)
+    payload = {"token": link_token(confirmation), "email": "link-person@example.com"}
+    response = Client().generic(
+        "POST",
+        path,
+        json.dumps(payload),
+        content_type=extra.get("content_type", "application/json"),
+        headers=extra.get("headers", {}),
+    )
+    confirmation.refresh_from_db()
+    assert response.status_code == expected, response.content
+    assert confirmation.confirmed_at is None
+    assert EmailConfirmation.objects.count() == 1
