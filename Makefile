@@ -85,7 +85,7 @@ bench-data: $(VENV)/.installed-run
 	$(BIN)/python bench/fill_database.py --database $(BENCH_DATABASE) --output bench/results/fill-database.json
 
 bench-scale: $(VENV)/.installed-run
-	$(BIN)/python bench/at_scale.py --database $(BENCH_DATABASE)
+	$(BIN)/python bench/at_scale.py --database $(BENCH_DATABASE) $(BENCH_SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

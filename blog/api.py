@@ -207,7 +207,7 @@ posts_router = Router(tags=["posts"])
 )
 @paginate(WagtailLimitOffsetPagination)
 def list_posts(request: HttpRequest, filters: PostFilters = Query(...), **kwargs):  # noqa: B008
-    posts = BlogPostPage.objects.for_listing().select_related("locale")
+    posts = BlogPostPage.objects.for_listing().with_comment_counts().select_related("locale")
     if filters.tag:
         posts = posts.filter(tags__slug=filters.tag)
     return posts

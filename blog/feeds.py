@@ -87,6 +87,7 @@ class PostsRssFeed(Feed):
         hero_images = get_image_model().objects.prefetch_renditions(FEED_IMAGE_SPEC)
         return (
             blog_index.get_posts()
+            .defer(None)  # the feed renders each body
             .prefetch_related(None)
             .prefetch_related(Prefetch("hero_image", queryset=hero_images), "tags", "authors")[
                 : settings.BLOG_FEED_ITEMS

@@ -28,7 +28,7 @@ from taggit.models import Tag, TaggedItemBase
 
 from .api_fields import AuthorsField, CommentCountField, CommentsOpenField
 from .blocks import ArticleBodyBlock
-from .comments.models import approved_count_subquery
+from .comments.models import approved_comment_counts, approved_count_subquery
 from .comments.section import comment_section
 from .feeds import PostCommentsFeed, PostsAtomFeed, PostsRssFeed
 
@@ -115,11 +115,15 @@ class BlogPostTag(TaggedItemBase):
 class BlogPostQuerySet(PageQuerySet):
     def for_listing(self):
         """Live posts, newest first, with what a listing shows fetched in a fixed number of
-        queries (hero image and its listing rendition, tags), however many posts there are."""
+        queries (hero image and its listing rendition, tags), however many posts there are.
+
+        Bodies are left out (no listing shows one, and sorting thousands of them is most
+        of the cost of a deep page); comment counts are added by ``with_comment_counts``
+        or, for the page being shown only, ``attach_comment_counts``."""
         return (
             self.live()
             .public()
-            .annotate(comment_count=approved_count_subquery())
+            .defer_streamfields()
             .order_by("-date", "-pk")
             .prefetch_related(
                 models.Prefetch(
@@ -129,6 +133,21 @@ class BlogPostQuerySet(PageQuerySet):
                 "tags",
             )
         )
+
+    def with_comment_counts(self):
+        """Counts as a subquery, for a first page (LIMIT without OFFSET): PostgreSQL runs
+        it for every row it passes, and past an OFFSET those are all the skipped ones."""
+        return self.annotate(comment_count=approved_count_subquery())
+
+
+def attach_comment_counts(posts):
+    """The posts of one listing page with their approved comment counts, in one query
+    for the page whatever its offset."""
+    posts = list(posts)
+    counts = approved_comment_counts([post.pk for post in posts])
+    for post in posts:
+        post.comment_count = counts[post.pk]
+    return posts
 
 
 BlogPostManager = PageManager.from_queryset(BlogPostQuerySet)
@@ -153,11 +172,13 @@ class BlogIndexPage(RoutablePageMixin, Page):
     def paginate(self, request, posts):
         paginator = Paginator(posts, settings.BLOG_POSTS_PER_PAGE)
         try:
-            return paginator.page(request.GET.get("page", 1))
+            page = paginator.page(request.GET.get("page", 1))
         except PageNotAnInteger:
-            return paginator.page(1)
+            page = paginator.page(1)
         except EmptyPage as error:
             raise Http404("That page of posts does not exist.") from error
+        page.object_list = attach_comment_counts(page.object_list)
+        return page
 
     @path("")
     def post_list(self, request):

@@ -22,7 +22,9 @@ class HomePage(Page):
         context = super().get_context(request, *args, **kwargs)
         blog_index = BlogIndexPage.objects.child_of(self).live().first()
         context["blog_index_url"] = blog_index.url if blog_index else ""
-        context["latest_posts"] = BlogPostPage.objects.descendant_of(self).for_listing()[
-            :LATEST_POSTS_ON_HOME
-        ]
+        context["latest_posts"] = (
+            BlogPostPage.objects.descendant_of(self)
+            .for_listing()
+            .with_comment_counts()[:LATEST_POSTS_ON_HOME]
+        )
         return context

@@ -88,7 +88,9 @@ def test_listings_use_a_fixed_number_of_queries(
     make_illustrated_posts(50, tags=["dry needling"])
     client.get(url)  # renditions are generated on the first view
     cache.clear()
-    with django_assert_max_num_queries(15):
+    # One of them counts the page's comments (a subquery per post would be counted for
+    # every post skipped before a deep page too: docs/benchmarks.md, at scale).
+    with django_assert_max_num_queries(16):
         response = client.get(url)
     assert response.status_code == 200
     assert len(titles(response)) >= 6
