@@ -38,6 +38,7 @@ from django.utils.safestring import mark_safe
 
 from wagtail.log_actions import log
 
+from .bans import active_ban_for
 from .forms import CommentEditForm
 from .models import Comment
 from .notify import comment_held
@@ -250,8 +251,16 @@ def edit_comment(comment_id, secret, data):
         comment.body_html = sanitize_comment(body)
         comment.fingerprint = new_fingerprint
         rules = comment_rules()
+        # Only what the text is, and who wrote it, is judged again: an edit never makes a
+        # comment less strict than it was (a ban since posting sends it to spam).
         verdict = decide(
-            comment, known_author=True, rules=rules, by_moderator=comment.is_staff_reply
+            comment,
+            known_author=True,
+            rules=rules,
+            by_moderator=comment.is_staff_reply,
+            ban=None
+            if comment.is_staff_reply
+            else active_ban_for(comment.author_email, comment.ip_address),
         )
         if STRICTNESS[verdict.status] > STRICTNESS[before]:
             comment.status, comment.reason = verdict.status, f"After an edit: {verdict.reason}"

@@ -18,10 +18,18 @@ import pytest
 from bs4 import BeautifulSoup
 
 from blog.comments import editing
+from blog.comments.bans import create_ban
 from blog.comments.models import Comment, CommentSettings, CommentVersion
 from blog.comments.moderation import moderate
 from tests.comments.admin_users import make_moderator
-from tests.comments.conftest import api_submission, form_data, make_comment, next_ip
+from tests.comments.conftest import (
+    api_submission,
+    confirm_in,
+    confirmed_proof,
+    form_data,
+    make_comment,
+    next_ip,
+)
 
 pytestmark = pytest.mark.usefixtures("no_wait")
 
@@ -31,7 +39,8 @@ KNOWN_EMAIL = "ada@example.com"
 
 @pytest.fixture
 def known_author(seed_post):
-    """Ada already has an approved comment, so her next one is published at once."""
+    """Ada already has an approved comment, so her next one (from a browser or app that
+    confirmed her address, ``blog.comments.verification``) is published at once."""
     return make_comment(seed_post, author_email=KNOWN_EMAIL, body="An earlier comment of mine.")
 
 
@@ -44,6 +53,7 @@ def reader():
 def post_through_form(post, body="Magnesium did nothing for my cramps.", **fields):
     client, ip = reader()
     fields.setdefault("author_email", KNOWN_EMAIL)
+    confirm_in(client, fields["author_email"])
     response = client.post(
         f"/comments/post/{post.pk}/", form_data(post, ip=ip, body=body, **fields)
     )
@@ -201,6 +211,20 @@ def test_refused_edits_and_deletes_through_the_form_change_nothing(
         message = html_of(response).select_one(".comment-edit__refused").get_text()
         assert reason in message
     assert snapshot(comment.pk) == before
+
+
+def test_an_edit_by_an_author_banned_since_posting_goes_to_spam(seed_post, known_author):
+    author, comment, _ = post_through_form(seed_post)
+    assert comment.status == Status.APPROVED
+    create_ban("email", value=KNOWN_EMAIL, user=make_moderator(), reason="Spam wave", days=7)
+
+    response = author.post(f"/comments/{comment.pk}/edit/", {"body": "Same words, new wording."})
+
+    assert response.status_code == 303
+    comment.refresh_from_db()
+    assert comment.status == Status.SPAM
+    assert comment.reason.startswith("After an edit: The author's email is banned")
+    assert "new wording" not in Client().get(seed_post.url).content.decode()
 
 
 def test_an_edit_that_gains_links_goes_back_to_pending_and_leaves_the_page(
@@ -367,6 +391,7 @@ def test_moderators_see_every_version_in_the_inspect_view(seed_post, known_autho
 
 def api_post(post, **fields):
     client = Client(REMOTE_ADDR=next_ip())
+    fields.setdefault("confirmation", confirmed_proof(KNOWN_EMAIL))
     data = api_submission(post, client, author_email=KNOWN_EMAIL, **fields)
     response = client.post("/api/v3/comments/", data, content_type="application/json")
     assert response.status_code == 201, response.content
