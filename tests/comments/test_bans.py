@@ -495,3 +495,32 @@ def test_only_moderators_reach_the_ban_admin(moderator, name):
         assert response.status_code == 302 and response.url == reverse("wagtailadmin_home")
     else:
         assert response.status_code in (200, 302)
+
+
+def test_the_ban_lists_cost_no_query_per_ban(moderator, moderator_client, client):
+    """The admin's list and the API's, with 3 bans and with 30: the same queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    headers = token_for(moderator)
+
+    def queries():
+        counts = []
+        for fetch in (
+            lambda: moderator_client.get(reverse("comment_bans:index")),
+            lambda: api(client, "get", BANS_API, headers, {"state": "all", "limit": 50}),
+        ):
+            with CaptureQueriesContext(connection) as captured:
+                assert fetch().status_code == 200
+            counts.append(len(captured))
+        return counts
+
+    for number in range(3):
+        ban("email", f"few{number}@example.com", moderator)
+    queries()  # a token's first use records when it was used
+    few = queries()
+    for number in range(27):
+        ban("ip", f"192.0.2.{number}", moderator, days=7)
+    many = queries()
+
+    assert many == few
