@@ -15,7 +15,7 @@ export interface paths {
         };
         /**
          * A post's approved comments, in thread order
-         * @description Approved comments of a published post, each reply right after its parent. A removed comment that still has replies stays as a placeholder without its text. 404: no published post has this id.
+         * @description Approved comments of a published post, pinned conversations first, then each top-level comment in the order `sort` asks for, each followed by its replies in conversation order. A removed comment that still has replies stays as a placeholder without its text. 404: no published post has this id; 422: an unknown `sort`.
          */
         get: operations["comments_list"];
         put?: never;
@@ -24,6 +24,46 @@ export interface paths {
          * @description Same rules as the reader form. 422: field errors; 403: comments are closed; 409: the same comment was already posted; 429: too fast, see Retry-After; 503: the comment rules cannot be checked now (their store is down), see Retry-After.
          */
         post: operations["comments_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/comments/confirmations/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mail a link to confirm an email address
+         * @description Mails a confirmation link to `email`, at most once per COMMENTS_CONFIRMATION_RESEND_SECONDS per address. The answer is the same whether a link went or not. 422: not an email address; 429: this network asked too often, see Retry-After; 503: the comment rules' store is down, see Retry-After.
+         */
+        post: operations["comments_request_confirmation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/comments/confirmations/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm an email address with the mailed link's token
+         * @description For an app that opens the mailed link itself: confirms once, and answers the signed value to send as `confirmation` with this reader's comments. 400: the token is not valid; 410: it expired or was already used.
+         */
+        post: operations["comments_confirm_email"];
         delete?: never;
         options?: never;
         head?: never;
@@ -110,6 +150,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/comments/moderation/bans/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bans, for moderators
+         * @description Bans on emails, IP addresses and networks, newest first; active ones by default. 403: the token's user may not moderate.
+         */
+        get: operations["comments_bans_list"];
+        put?: never;
+        /**
+         * Ban an email, an IP address or a network
+         * @description New comments from a banned author go to spam; the author is told, as for any held comment, that theirs awaits moderation. 403: the token's user may not moderate; 404: no comment has the id in `comment`; 409: already banned (lift that ban first); 422: the value cannot be banned as this kind (the detail says why).
+         */
+        post: operations["comments_bans_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v3/comments/moderation/bans/{ban_id}/lift/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift a ban
+         * @description Ends an active ban now; it stays in the list as lifted. 403: the token's user may not moderate; 404: no ban has this id; 409: the ban has already expired or been lifted.
+         */
+        post: operations["comments_bans_lift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/comments/moderation/{comment_id}/actions/{action}/": {
         parameters: {
             query?: never;
@@ -130,6 +214,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/comments/moderation/{comment_id}/{action}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Pin or unpin a comment
+         * @description pin: puts an approved top-level comment, with its replies, at the top of its thread; unpin: puts it back in its place. Doing either twice changes nothing. 403: the token's user may not moderate; 404: no comment has this id; 422: the comment is a reply or not approved, or its post already has COMMENTS_MAX_PINNED_PER_POST pinned comments (the detail says which).
+         */
+        post: operations["comments_pin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/comments/{comment_id}/": {
         parameters: {
             query?: never;
@@ -144,6 +248,34 @@ export interface paths {
         get: operations["comments_detail"];
         put?: never;
         post?: never;
+        /**
+         * Delete a comment, as its author
+         * @description Within COMMENTS_EDIT_WINDOW of posting, with the comment's `edit_secret` in the Comment-Edit-Secret header. 403: wrong or missing secret, or the window has passed; 404: no such comment; 409: someone replied or a moderator acted.
+         */
+        delete: operations["comments_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit a comment, as its author
+         * @description Within COMMENTS_EDIT_WINDOW of posting, with the comment's `edit_secret` in the Comment-Edit-Secret header. The new text is sanitized and judged by the rules again: an approved comment that gains links or hold words goes back to pending. 403: wrong or missing secret, or the window has passed; 404: no such comment; 409: someone replied, a moderator acted, or the new text duplicates a comment already posted; 422: field errors.
+         */
+        patch: operations["comments_edit"];
+        trace?: never;
+    };
+    "/api/v3/comments/{comment_id}/reports/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a comment to the moderators
+         * @description One report per reader (the address, an IPv6 /64, or the browser's reporter cookie) per comment. Enough reports hide the comment until a moderator decides; the answer never says how many there are. 404: no approved comment on a published post has this id; 409: this reader already reported it; 422: field errors (a note is required for `other`); 429: too many reports from this address, see Retry-After; 503: the comment rules' store is down, see Retry-After.
+         */
+        post: operations["comments_report"];
         delete?: never;
         options?: never;
         head?: never;
@@ -933,6 +1065,72 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** BanIn */
+        BanIn: {
+            /**
+             * Comment
+             * @description Id of the comment whose author is banned.
+             */
+            comment?: number | null;
+            /**
+             * Days
+             * @description How long the ban lasts; null: for good.
+             */
+            days?: number | null;
+            kind: components["schemas"]["Kind"];
+            /** Reason */
+            reason: string;
+            /**
+             * Value
+             * @description An email, an IP address, or a network as 192.0.2.0/24 or 2001:db8::/64 (or one address in it). Leave empty with `comment` to ban that comment's author.
+             * @default
+             */
+            value: string;
+        };
+        /** BanOut */
+        BanOut: {
+            /**
+             * Comment
+             * @description Id of the comment the ban was made from.
+             */
+            comment: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Expires At
+             * @description null: for good.
+             */
+            expires_at: string | null;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["Kind"];
+            /** Lifted At */
+            lifted_at: string | null;
+            /** Reason */
+            reason: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "active" | "expired" | "lifted";
+            /**
+             * Value
+             * @description The banned email, IP address or network, canonical.
+             */
+            value: string;
+        };
+        /** BanQuery */
+        BanQuery: {
+            /**
+             * State
+             * @description Which bans to list.
+             * @default active
+             */
+            state: ("active" | "expired" | "lifted") | "all";
+        };
         /** BaseMetaSchema */
         BaseMetaSchema: {
             /** Type */
@@ -1081,6 +1279,12 @@ export interface components {
             meta: components["schemas"]["BlogIndexPageMetaSchema"];
             /** Title */
             title: string;
+            /**
+             * Type
+             * @description The page's content type; the same as `meta.type`.
+             * @constant
+             */
+            type: "blog.BlogIndexPage";
         };
         /** BlogPostPageCreateMetaSchema */
         BlogPostPageCreateMetaSchema: {
@@ -1231,6 +1435,12 @@ export interface components {
             tags: string[];
             /** Title */
             title: string;
+            /**
+             * Type
+             * @description The page's content type; the same as `meta.type`.
+             * @constant
+             */
+            type: "blog.BlogPostPage";
         };
         /** BulkModeration */
         BulkModeration: {
@@ -1300,11 +1510,61 @@ export interface components {
         };
         /** CommentCreated */
         CommentCreated: {
+            /**
+             * Confirmation Sent
+             * @description A link to confirm author_email was mailed: ask the reader to check their mail.
+             */
+            confirmation_sent: boolean;
+            /**
+             * Edit Secret
+             * @description Given once: send it as the Comment-Edit-Secret header to edit or delete this comment until `editable_until`. Keep it where only this app can read it.
+             */
+            edit_secret: string;
+            /**
+             * Editable Until
+             * Format: date-time
+             */
+            editable_until: string;
             /** Id */
             id: number;
             /**
              * Status
              * @description approved: visible now; pending: waiting for a moderator.
+             * @enum {string}
+             */
+            status: "approved" | "pending";
+        };
+        /** CommentDeleted */
+        CommentDeleted: {
+            /**
+             * Outcome
+             * @description deleted: gone; tombstone: it has replies, so readers see “Comment deleted by its author” in its place.
+             * @enum {string}
+             */
+            outcome: "deleted" | "tombstone";
+        };
+        /** CommentEdit */
+        CommentEdit: {
+            /**
+             * Body
+             * @description The new text; plain text, as when posting.
+             */
+            body: string;
+        };
+        /** CommentEdited */
+        CommentEdited: {
+            /** Edited At */
+            edited_at: string | null;
+            /**
+             * Html
+             * @description The comment as sanitized HTML.
+             */
+            html: string;
+            /** Id */
+            id: number;
+            /**
+             * Status
+             * @description approved: visible now; pending: the edit (or the comment before it) waits for a moderator.
              * @enum {string}
              */
             status: "approved" | "pending";
@@ -1329,8 +1589,14 @@ export interface components {
              */
             body: string;
             /**
+             * Confirmation
+             * @description The signed value from POST /api/v3/comments/confirmations/confirm/ for this author_email: without it a known address earns no trust.
+             * @default
+             */
+            confirmation: string;
+            /**
              * Notify
-             * @description Email the author when someone replies.
+             * @description Email the author when someone replies (once their address is confirmed).
              * @default false
              */
             notify: boolean;
@@ -1364,10 +1630,21 @@ export interface components {
              */
             created_at: string;
             /**
+             * Deleted By Author
+             * @description A placeholder left because its author deleted it (it has replies).
+             * @default false
+             */
+            deleted_by_author: boolean;
+            /**
              * Depth
              * @description 0 for a comment on the post, 1 for a reply, and so on.
              */
             depth: number;
+            /**
+             * Edited At
+             * @description When its author last edited it; null if never.
+             */
+            edited_at?: string | null;
             /**
              * Html
              * @description The comment, as sanitized HTML safe to insert as is.
@@ -1380,6 +1657,12 @@ export interface components {
              * @description Id of the comment this one replies to.
              */
             parent: number | null;
+            /**
+             * Pinned
+             * @description Pinned by a moderator: listed before the other comments in every order.
+             * @default false
+             */
+            pinned: boolean;
             /**
              * Post
              * @description Id of the post the comment belongs to.
@@ -1400,6 +1683,43 @@ export interface components {
              * @description The author's website, or an empty string.
              */
             website: string;
+        };
+        /** ConfirmationRequest */
+        ConfirmationRequest: {
+            /**
+             * Email
+             * @description The address to mail a confirmation link to.
+             */
+            email: string;
+        };
+        /** ConfirmationRequested */
+        ConfirmationRequested: {
+            /** Detail */
+            detail: string;
+        };
+        /** ConfirmationUse */
+        ConfirmationUse: {
+            /**
+             * Confirmation
+             * @description The value this app already keeps, if any: the answer adds the new address.
+             * @default
+             */
+            confirmation: string;
+            /**
+             * Token
+             * @description The token from the mailed link's URL.
+             */
+            token: string;
+        };
+        /** Confirmed */
+        Confirmed: {
+            /**
+             * Confirmation
+             * @description Keep it and send it as `confirmation` with this reader's comments; it is good for `max_age_seconds`.
+             */
+            confirmation: string;
+            /** Max Age Seconds */
+            max_age_seconds: number;
         };
         /** ContentTypeListSchema */
         ContentTypeListSchema: {
@@ -1640,6 +1960,12 @@ export interface components {
             meta: components["schemas"]["HomePageMetaSchema"];
             /** Title */
             title: string;
+            /**
+             * Type
+             * @description The page's content type; the same as `meta.type`.
+             * @constant
+             */
+            type: "home.HomePage";
         };
         /**
          * ImageBlock
@@ -1783,8 +2109,18 @@ export interface components {
             /** Items */
             items?: components["schemas"]["KeyPointsItemsValue"][] | null;
         };
+        /**
+         * Kind
+         * @enum {string}
+         */
+        Kind: "email" | "ip" | "network";
         /** ModeratedCommentOut */
         ModeratedCommentOut: {
+            /**
+             * Author Confirmed
+             * @description The author proved they control the comment's email (signed in, a confirmed browser or app, or the link mailed about this comment).
+             */
+            author_confirmed: boolean;
             /** Author Name */
             author_name: string;
             /**
@@ -1798,10 +2134,21 @@ export interface components {
              */
             created_at: string;
             /**
+             * Deleted By Author
+             * @description A placeholder left because its author deleted it (it has replies).
+             * @default false
+             */
+            deleted_by_author: boolean;
+            /**
              * Depth
              * @description 0 for a comment on the post, 1 for a reply, and so on.
              */
             depth: number;
+            /**
+             * Edited At
+             * @description When its author last edited it; null if never.
+             */
+            edited_at?: string | null;
             /**
              * Html
              * @description The comment, as sanitized HTML safe to insert as is.
@@ -1814,6 +2161,12 @@ export interface components {
              * @description Id of the comment this one replies to.
              */
             parent: number | null;
+            /**
+             * Pinned
+             * @description Pinned by a moderator: listed before the other comments in every order.
+             * @default false
+             */
+            pinned: boolean;
             /**
              * Post
              * @description Id of the post the comment belongs to.
@@ -2061,6 +2414,12 @@ export interface components {
             meta: components["schemas"]["PageMetaSchema"];
             /** Title */
             title: string;
+            /**
+             * Type
+             * @description The page's content type; the same as `meta.type`.
+             * @constant
+             */
+            type: "wagtailcore.Page";
         };
         /** PageUnpublishSchema */
         PageUnpublishSchema: {
@@ -2069,6 +2428,13 @@ export interface components {
              * @default false
              */
             recursive: boolean;
+        };
+        /** PagedBanOut */
+        PagedBanOut: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: components["schemas"]["BanOut"][];
         };
         /** PagedBasePageSchema */
         PagedBasePageSchema: {
@@ -2263,6 +2629,11 @@ export interface components {
             /** Source Url */
             source_url?: string | null;
         };
+        /**
+         * Reason
+         * @enum {string}
+         */
+        Reason: "spam" | "abuse" | "misinformation" | "off_topic" | "other";
         /** RedirectInputSchema */
         RedirectInputSchema: {
             /**
@@ -2330,6 +2701,26 @@ export interface components {
             url: string;
             /** Width */
             width: number;
+        };
+        /** ReportIn */
+        ReportIn: {
+            /**
+             * Note
+             * @description Plain text for moderators; required when `reason` is `other`.
+             * @default
+             */
+            note: string;
+            /** @description Why moderators should look at the comment. */
+            reason: components["schemas"]["Reason"];
+        };
+        /** ReportReceived */
+        ReportReceived: {
+            /**
+             * Comment
+             * @description Id of the comment reported.
+             */
+            comment: number;
+            reason: components["schemas"]["Reason"];
         };
         /** RevisionFilterSchema */
         RevisionFilterSchema: {
@@ -2503,6 +2894,21 @@ export interface components {
             /** User Id */
             user_id?: number | string | null;
         };
+        /** SortedThreadQuery */
+        SortedThreadQuery: {
+            /**
+             * Page
+             * @description Id of the post.
+             */
+            page: number;
+            /**
+             * Sort
+             * @description Order of the top-level comments: oldest (first posted first), newest, or replies (most replies, at every depth, first). Pinned comments come first in every order; replies always follow their parent in conversation order.
+             * @default oldest
+             * @enum {string}
+             */
+            sort: "oldest" | "newest" | "replies";
+        };
         /**
          * Status
          * @enum {string}
@@ -2631,6 +3037,8 @@ export interface operations {
             query: {
                 /** @description Id of the post. */
                 page: number;
+                /** @description Order of the top-level comments: oldest (first posted first), newest, or replies (most replies, at every depth, first). Pinned comments come first in every order; replies always follow their parent in conversation order. */
+                sort?: "oldest" | "newest" | "replies";
                 limit?: number;
                 offset?: number;
             };
@@ -2729,6 +3137,126 @@ export interface operations {
             };
             /** @description Service Unavailable */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    comments_request_confirmation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmationRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConfirmationRequested"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    comments_confirm_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmationUse"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Confirmed"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description A parameter or the body failed validation; `errors` says where. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2888,7 +3416,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                action: "approve" | "spam" | "trash" | "restore" | "unapprove";
+                action: "approve" | "spam" | "trash" | "restore" | "unapprove" | "keep";
             };
             cookie?: never;
         };
@@ -2936,13 +3464,260 @@ export interface operations {
             };
         };
     };
+    comments_bans_list: {
+        parameters: {
+            query?: {
+                /** @description Which bans to list. */
+                state?: ("active" | "expired" | "lifted") | "all";
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedBanOut"];
+                };
+            };
+            /** @description No valid API token was given. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description This user may not moderate comments. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description A parameter or the body failed validation; `errors` says where. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    comments_bans_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BanOut"];
+                };
+            };
+            /** @description No valid API token was given. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    comments_bans_lift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ban_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BanOut"];
+                };
+            };
+            /** @description No valid API token was given. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description A parameter or the body failed validation; `errors` says where. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
     comments_moderate: {
         parameters: {
             query?: never;
             header?: never;
             path: {
                 comment_id: number;
-                action: "approve" | "spam" | "trash" | "restore" | "unapprove";
+                action: "approve" | "spam" | "trash" | "restore" | "unapprove" | "keep";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModeratedCommentOut"];
+                };
+            };
+            /** @description No valid API token was given. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    comments_pin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                comment_id: number;
+                action: "pin" | "unpin";
             };
             cookie?: never;
         };
@@ -3026,6 +3801,221 @@ export interface operations {
             };
             /** @description A parameter or the body failed validation; `errors` says where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    comments_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `edit_secret` the comment's creation answered with. */
+                "Comment-Edit-Secret"?: string | null;
+            };
+            path: {
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentDeleted"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description A parameter or the body failed validation; `errors` says where. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    comments_edit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The `edit_secret` the comment's creation answered with. */
+                "Comment-Edit-Secret"?: string | null;
+            };
+            path: {
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentEdit"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentEdited"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    comments_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportReceived"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
