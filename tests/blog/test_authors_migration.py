@@ -19,6 +19,16 @@ def test_posts_and_their_drafts_keep_their_authors_in_byline_order():
     post_id = BlogPostPage.objects.get().pk
 
     executor = MigrationExecutor(connection)
+    try:
+        check_the_move(executor, post_id)
+    finally:
+        # Going back to blog 0008 also unapplied every migration that depends on a later
+        # blog migration (in other apps too): the tests after this one need them all.
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def check_the_move(executor, post_id):
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps
     Author = old.get_model("blog", "Author")
