@@ -21,7 +21,7 @@ import pytest
 from blog.comments.models import Comment
 from blog.models import BlogPostPage
 from tests.e2e.conftest import skip_or_fail
-from tests.validators.reader_pages import REFUSED_FIELDS, prepare_reader_site
+from tests.validators.reader_pages import PENDING_BODY, REFUSED_FIELDS, prepare_reader_site
 from tests.validators.tooling import node_package_file
 
 pytestmark = [
@@ -91,6 +91,16 @@ def session_cookie(client, live_server):
     return {"name": settings.SESSION_COOKIE_NAME, "value": value.value, "url": live_server.url}
 
 
+def author_cookies(client, live_server):
+    """The session that shows the author their held comment, and the cookies of its edit
+    window (the secret, scoped to the comment's own URLs), each on its own path."""
+    return [session_cookie(client, live_server)] + [
+        {"name": name, "value": morsel.value, "url": live_server.url + (morsel["path"] or "/")}
+        for name, morsel in client.cookies.items()
+        if name.startswith("comment_edit")
+    ]
+
+
 def check(page, url, findings, forgiven=()):
     for rule, impact, target, help_text in axe_violations(page):
         if not any(rule == known and pattern.fullmatch(target) for known, pattern in forgiven):
@@ -104,7 +114,7 @@ def test_reader_pages_have_no_serious_accessibility_violations(
     page = axe_context.new_page()
     author = axe_context.browser.new_context(viewport={"width": 1280, "height": 900})
     author.add_init_script(path=str(node_package_file("axe-core/axe.min.js")))
-    author.add_cookies([session_cookie(site.author, live_server)])
+    author.add_cookies(author_cookies(site.author, live_server))
     author_page = author.new_page()
     findings = []
     try:
@@ -124,7 +134,7 @@ def test_reader_pages_have_no_serious_accessibility_violations(
             viewer = author_page if reader_page.as_author else page
             viewer.goto(url)
             if reader_page.as_author:
-                assert viewer.get_by_text("awaiting moderation").count() >= 1
+                assert viewer.get_by_text(PENDING_BODY).count() >= 1
             check(viewer, url, findings)
     finally:
         author.close()

@@ -99,7 +99,11 @@ def test_an_anonymous_page_is_served_by_nginx_without_cookies(front):
     assert FORM_TOKEN.search(second.text)
 
 
-@pytest.mark.parametrize("cookie", ["sessionid=anything", "comment_posted=1"])
+@pytest.mark.parametrize(
+    "cookie",
+    # comment_editable_N: an author within the edit window, whose page has their own links.
+    ["sessionid=anything", "comment_posted=1", "theme=dark; comment_editable_12=signed"],
+)
 def test_a_session_or_a_reader_who_just_commented_always_reaches_django(front, cookie):
     path = front.server.site.facts["post_path"]
     get(front, path)

@@ -136,8 +136,12 @@ def test_the_comment_cookies_are_secure_on_the_wire(server):
         header.split("=", 1)[0]: header for header in posted.raw.headers.getlist("Set-Cookie")
     }
     author, just_posted = set_cookies["comment_author"], set_cookies["comment_posted"]
-    for header in (author, just_posted):
+    # The author's edit window: the secret and the post page's marker.
+    edit_cookies = [value for name, value in set_cookies.items() if name.startswith("comment_edit")]
+    assert len(edit_cookies) == 2
+    for header in (author, just_posted, *edit_cookies):
         assert "; Secure" in header
         assert "SameSite=Lax" in header
-    assert "HttpOnly" in just_posted
+    for header in (just_posted, *edit_cookies):
+        assert "HttpOnly" in header
     assert "HttpOnly" not in author  # the form's script reads it

@@ -65,7 +65,8 @@ def prepare_reader_site(seed_post, settings):
         REMOTE_ADDR=address,
     )
     assert posted.status_code == 303, posted.content[:500]
-    assert Comment.objects.get(body=PENDING_BODY).status == Comment.Status.PENDING
+    pending = Comment.objects.get(body=PENDING_BODY)
+    assert pending.status == Comment.Status.PENDING
 
     post_path = seed_post.url
     pages = [
@@ -77,6 +78,9 @@ def prepare_reader_site(seed_post, settings):
         ReaderPage("post later threads", f"{post_path}?cpage=2"),
         ReaderPage("post by most replies", f"{post_path}?sort=replies&cpage=2"),
         ReaderPage("post with pending comment", post_path, as_author=True),
+        # The author's edit window: their browser holds the comment's secret.
+        ReaderPage("edit own comment", f"/comments/{pending.pk}/edit/", as_author=True),
+        ReaderPage("delete own comment", f"/comments/{pending.pk}/delete/", as_author=True),
         ReaderPage("post refused form", post_path, refused_form=True),
         ReaderPage("post without comments", quiet.url),
         ReaderPage("search with results", "/search/?q=needling"),

@@ -14,7 +14,6 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-
 thread_position = importlib.import_module(
     "blog.comments.migrations.0005_thread_position_by_the_database"
 )
