@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, TextField, Value, When
 from django.utils import timezone
 
 from wagtail.log_actions import get_active_log_context
@@ -136,8 +136,8 @@ def erase_personal_data(email, *, user=None, batch_size=ERASE_BATCH_SIZE):
 
     The admin's history of each comment was labelled with the author's name, so those
     labels are rewritten too; the erasure itself is logged once per comment. Each batch
-    is a fixed number of queries (one update, one label rewrite per post, one insert of
-    its log entries), whatever the number of comments in it.
+    is a fixed number of queries (one update, one rewrite of the history's labels, one
+    insert of its log entries), whatever the number of comments and posts in it.
     """
     comment_type = ContentType.objects.get_for_model(Comment)
     log_model = log_action_registry.get_log_model_for_model(Comment)
@@ -173,11 +173,18 @@ def erase_personal_data(email, *, user=None, batch_size=ERASE_BATCH_SIZE):
                 )
                 comment.updated_at = now
             Comment.objects.bulk_update(batch, ERASED_FIELDS)
-            for post_id, title in titles.items():
-                ModelLogEntry.objects.filter(
-                    content_type=comment_type,
-                    object_id__in=[str(c.pk) for c in batch if c.post_id == post_id],
-                ).update(label=erased_label(title))
+            ModelLogEntry.objects.filter(
+                content_type=comment_type, object_id__in=[str(c.pk) for c in batch]
+            ).update(
+                label=Case(
+                    *(
+                        When(object_id=str(c.pk), then=Value(erased_label(titles[c.post_id])))
+                        for c in batch
+                    ),
+                    default=F("label"),
+                    output_field=TextField(),
+                )
+            )
             log_model.objects.bulk_create(
                 log_model(
                     content_type=comment_type,
