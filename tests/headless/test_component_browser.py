@@ -19,7 +19,7 @@ from blog.comments.models import Comment
 from blog.models import BlogPostPage
 from blog.seed import load_seed_content
 from examples.frontend.server import FrontEnd
-from tests.comments.conftest import make_comment
+from tests.comments.conftest import confirmed_proof, make_comment
 from tests.security.conftest import load_xss_vectors
 from tests.security.test_xss_browser import TRAPS
 
@@ -167,7 +167,12 @@ def test_a_reader_reads_posts_and_replies_through_the_component(front_end, post,
     )
     assert Comment.objects.filter(author_name="Bea").count() == 1
 
-    # A reply from a known author is published at once, under its parent.
+    # A reply from a known author whose app kept the proof of her confirmed address is
+    # published at once, under its parent.
+    page.evaluate(
+        "proof => localStorage.setItem('evidence-comments:confirmation', proof)",
+        confirmed_proof(ADA["author_email"]),
+    )
     shadow(page, f"#comment-{first.pk} [part=reply-button]").click()
     assert "Reply to Ada" in shadow(page, "[part=form-title]").inner_text()
     shadow(page, "[name=author_name]").fill(ADA["author_name"])

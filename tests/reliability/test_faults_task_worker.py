@@ -232,7 +232,9 @@ def comment(name, email, **fields):
 for number in (1, 2, 3):
     comment(f"Held {{number}}", f"held{{number}}@example.org", status="pending")
     comment_held()
-parent = comment("Asker", "asker@example.org", status="approved", notify_replies=True)
+parent = comment(
+    "Asker", "asker@example.org", status="approved", notify_replies=True, author_confirmed=True
+)
 for number in (1, 2, 3):
     reply = comment(f"Replier {{number}}", f"replier{{number}}@example.org", status="pending",
                     parent=parent)

@@ -50,8 +50,9 @@ def nodes(reliability_sites):
 class Reader:
     """One reader: an address of its own, a browser, an email."""
 
-    def __init__(self, email=None):
+    def __init__(self, email=None, confirmation=""):
         number = next(_addresses)
+        self.confirmation = confirmation  # the proof a known reader's app keeps
         self.address = (
             f"203.0.113.{number % 250 + 1}" if number < 250 else f"198.51.100.{number % 250 + 1}"
         )
@@ -80,6 +81,7 @@ class Reader:
                 "author_email": self.email,
                 "body": body,
                 "token": token,
+                "confirmation": self.confirmation,
             },
             headers=self.headers,
             timeout=TIMEOUT,
@@ -116,7 +118,8 @@ def listed_ids(node):
 
 def test_a_comment_posted_on_one_node_is_listed_by_the_other_at_once(nodes):
     node_a, node_b = nodes
-    known = Reader(email=node_a.site.wait()["known_emails"][0])
+    facts = node_a.site.wait()
+    known = Reader(email=facts["known_emails"][0], confirmation=facts["known_proofs"][0])
     before = listed_ids(node_b)  # node B now holds this answer in its caches
 
     created = known.comment(node_a, f"Posted on node A at {time.time_ns()}.")

@@ -32,7 +32,7 @@ from blog.comments.threads import comment_url
 from blog.comments.verification import CONFIRMED_COOKIE, EmailConfirmation, link_token
 from blog.models import BlogIndexPage, BlogPostPage
 from tests.comments.admin_users import make_moderator
-from tests.comments.conftest import form_data, make_comment
+from tests.comments.conftest import confirmed_proof, form_data, make_comment
 
 pytestmark = pytest.mark.django_db
 
@@ -401,6 +401,8 @@ def test_the_authors_edit_answers_carry_no_email_or_ip_address(seeded):
             "author_email": email,
             "body": "To be edited",
             "token": token,
+            # Known and confirmed: published at once, so the post page shows its links.
+            "confirmation": confirmed_proof(email),
         },
         content_type="application/json",
     )

@@ -27,6 +27,10 @@
 
 const FIELDS = /** @type {const} */ (["author_name", "author_email", "author_url", "body"]);
 const REMEMBER_KEY = "evidence-comments:author";
+/** Where an app keeps the signed proof that this reader confirmed their address (the
+ * `confirmation` of POST /api/v3/comments/confirmations/confirm/): without it a known
+ * address earns no trust, so the reader's comments are held. */
+const CONFIRMATION_KEY = "evidence-comments:confirmation";
 const PENDING_KEY_PREFIX = "evidence-comments:pending:";
 
 const STYLES = `
@@ -479,6 +483,7 @@ export class EvidenceComments extends HTMLElement {
       body: this.inputs.body.value,
       notify: this.notify.checked,
       token: "",
+      confirmation: storedConfirmation(),
     };
   }
 
@@ -707,4 +712,13 @@ export class EvidenceComments extends HTMLElement {
 
 if (!customElements.get("evidence-comments")) {
   customElements.define("evidence-comments", EvidenceComments);
+}
+
+/** @returns {string} the proof an app stored under CONFIRMATION_KEY, or "" */
+function storedConfirmation() {
+  try {
+    return localStorage.getItem(CONFIRMATION_KEY) || "";
+  } catch {
+    return ""; // storage blocked: the comment is simply not trusted
+  }
 }
