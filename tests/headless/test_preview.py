@@ -312,6 +312,16 @@ def test_a_new_page_of_another_type_previews_before_its_first_save(
     assert Page.objects.count() == pages_before
 
 
+def test_a_routable_page_type_previews_on_the_front_end_too(admin_client, blog_index, front_end):
+    """The blog index brings its own ``serve_preview`` (RoutablePageMixin's)."""
+    preview_url = f"/admin/pages/{blog_index.pk}/edit/preview/"
+    form = {"title": "Edited index", "slug": blog_index.slug, "intro": rich_text("")}
+    assert admin_client.post(preview_url, form).json()["is_valid"]
+    token = token_in(admin_client.get(preview_url))
+    draft = read_preview(token).json()
+    assert (draft["id"], draft["title"]) == (blog_index.pk, "Edited index")
+
+
 def test_without_a_front_end_a_new_page_previews_in_wagtail_as_today(admin_client, blog_index):
     home = blog_index.get_parent()
     form = {"title": "Drawn by our own template", "slug": "own-template", "intro": rich_text("")}
