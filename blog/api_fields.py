@@ -19,15 +19,18 @@ class AuthorDict(TypedDict):
 
 class AuthorsField(Field):
     """What a byline shows of each author, by name as the site lists them. Without it the
-    many-to-many relation is left out of ``fields=*`` (and would be bare ids)."""
+    many-to-many relation is left out of ``fields=*`` (and would be bare ids). A post not
+    saved yet (a draft previewed before its first save) has no rows to join through, so
+    its authors are the ones the editor has chosen."""
 
     def __init__(self, **kwargs):
-        super().__init__(read_only=True, **kwargs)
+        super().__init__(source="*", read_only=True, **kwargs)
 
-    def to_representation(self, authors) -> list[AuthorDict]:
+    def to_representation(self, post) -> list[AuthorDict]:
+        authors = post.byline_authors if post.pk is None else post.authors.all()
         return [
             AuthorDict(id=author.pk, name=author.name, credentials=author.credentials)
-            for author in authors.all()
+            for author in authors
         ]
 
 

@@ -11,6 +11,10 @@ fetches the draft from ``GET /api/v3/preview/?token=…``. The token carries no 
 so it cannot be edited into another page's or another version's, and it dies with its
 lifetime. Each refresh of the panel (as the editor types) stores the new content under a
 new token.
+
+A page being added (never saved) has no row to lay the draft over, so its stored content
+also names its type and the parent it is being added under, and the token names no page:
+the API rebuilds the page from the content alone, with a null id.
 """
 
 import hashlib
@@ -18,13 +22,14 @@ import json
 import secrets
 from urllib.parse import quote
 
+from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponseRedirect
 
-from wagtail.models import Page
+from wagtail.models import Page, get_page_models
 
 SALT = "headless.preview"
 CACHE_PREFIX = "headless-preview:"
@@ -45,7 +50,15 @@ def digest(content):
 
 def issue_preview_token(page):
     """Keep ``page`` as it is in memory and return the token that reads it back."""
-    content = json.dumps(page.serializable_data(), cls=DjangoJSONEncoder)
+    stored = page.serializable_data()
+    if page.pk is None:
+        parent = page.get_parent()
+        stored = {
+            "type": page._meta.label,
+            "parent": parent.pk if parent is not None else None,
+            "content": stored,
+        }
+    content = json.dumps(stored, cls=DjangoJSONEncoder)
     key = secrets.token_urlsafe(18)
     cache.set(CACHE_PREFIX + key, content, settings.HEADLESS_PREVIEW_SECONDS)
     return signing.dumps({"page": page.pk, "key": key, "sha256": digest(content)}, salt=SALT)
@@ -80,23 +93,47 @@ def page_for_token(token):
     content = cache.get(CACHE_PREFIX + claims["key"])
     if content is None or digest(content) != claims["sha256"]:
         raise PreviewUnavailable(404, "This preview is no longer available.")
+    if claims["page"] is None:
+        return new_page_from(json.loads(content))
     page = Page.objects.filter(pk=claims["page"]).first()
     if page is None:
         raise PreviewUnavailable(404, "The previewed page no longer exists.")
     return page.specific.with_content_json(json.loads(content))
 
 
+def new_page_from(stored):
+    """A page never saved, rebuilt from its content, under the parent it is being added to.
+
+    Its parent is looked up again (it may have been deleted since) and handed to the page,
+    so the API's ``meta.parent`` is the real one; the page itself stays out of the tree.
+    """
+    try:
+        model = apps.get_model(stored["type"])
+    except LookupError:
+        model = None
+    if model not in get_page_models():
+        raise PreviewUnavailable(404, "This page type no longer exists.")
+    parent = None
+    if stored["parent"] is not None:
+        parent = Page.objects.filter(pk=stored["parent"]).first()
+        if parent is None:
+            raise PreviewUnavailable(404, "The page the draft was being added to no longer exists.")
+    page = model.from_serializable_data(stored["content"])
+    page._cached_parent_obj = parent
+    # Read by the post's API field in place of counting rows that cannot exist yet.
+    page.comment_count = 0
+    return page
+
+
 def serve_preview_on_front_end(serve_preview):
     """Wrap ``Page.serve_preview``: with a front end configured, send the editor there.
 
-    Installed on ``Page`` (``HeadlessConfig.ready``) so every page type, including ones
-    added later, previews the same way, and nothing changes when the setting is empty. A
-    page never saved has no id for the front end to ask about, so it keeps Wagtail's
-    own preview.
+    Installed on every page type (``HeadlessConfig.ready``) so all of them, including ones
+    not saved yet, preview the same way, and nothing changes when the setting is empty.
     """
 
     def serve(page, request, mode_name):
-        address = front_end_address(page) if page.pk is not None else ""
+        address = front_end_address(page)
         if not address:
             return serve_preview(page, request, mode_name)
         return HttpResponseRedirect(preview_address(address, issue_preview_token(page)))
@@ -106,5 +143,8 @@ def serve_preview_on_front_end(serve_preview):
 
 
 def install():
-    if not getattr(Page.serve_preview, "headless_preview", False):
-        Page.serve_preview = serve_preview_on_front_end(Page.serve_preview)
+    """Wrap ``serve_preview`` on ``Page`` and on every page type that brings its own
+    (``RoutablePageMixin`` does: without this the blog index kept Wagtail's preview)."""
+    for model in [Page, *get_page_models()]:
+        if not getattr(model.serve_preview, "headless_preview", False):
+            model.serve_preview = serve_preview_on_front_end(model.serve_preview)

@@ -6,7 +6,7 @@ an editor types a new title and the admin's preview panel shows the example draw
 unsaved draft; publishing sends a `page.published` webhook the example verifies with the
 standardwebhooks library; a reader posts a comment through the component and the example
 receives `comment.created`; a moderator approves it in the admin and the reader sees it in
-the example.
+the example; and a post being added, never saved, previews on the example too.
 """
 
 from django.test import Client
@@ -28,6 +28,7 @@ pytestmark = [
 
 NEW_TITLE = "Dry needling for cramps, as the example draws it"
 COMMENT = "Seen on the example front end: does this work for night cramps?"
+UNSAVED_TITLE = "A post the editor has not saved yet"
 
 
 @pytest.fixture
@@ -139,3 +140,16 @@ def test_edit_preview_publish_comment_approve_through_the_example(
     assert COMMENT in shown.inner_text()
     assert shown.locator("[part=pending-note]").count() == 0
     assert "1 comment" in comments.locator("[part=heading]").inner_text()
+
+    # A post being added: the panel shows the example drawing it from the form alone.
+    # (The admin remembers the open side panel in localStorage; start from it closed.)
+    editor.evaluate("localStorage.clear()")
+    editor.goto(f"{live_server.url}/admin/pages/add/blog/blogpostpage/{post.get_parent().pk}/")
+    editor.locator("#id_title").fill(UNSAVED_TITLE)
+    editor.locator("#id_intro").fill("Drawn before its first save.")
+    editor.locator("[data-side-panel-toggle='preview']").click()
+    panel.get_by_role("heading", level=1, name=UNSAVED_TITLE).wait_for()
+    frame = editor.locator("#w-preview-iframe").element_handle().content_frame()
+    assert frame.url.startswith(f"{example.url}/preview?token=")
+    assert panel.locator(".intro").inner_text() == "Drawn before its first save."
+    assert not BlogPostPage.objects.filter(title=UNSAVED_TITLE).exists()

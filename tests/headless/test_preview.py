@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from wagtail.models import Page
+from wagtail.test.utils.form_data import rich_text
 
 import pytest
 
@@ -232,3 +233,128 @@ def test_a_site_with_its_own_front_end_previews_there(admin_client, blog_index, 
     assert response.url.startswith("https://app.example/drafts/")
     token = response.url.rsplit("/", 1)[1]
     assert read_preview(unquote(token)).json()["title"] == "For this site's app"
+
+
+def preview_on_add(client, model_path, parent, form, *, in_panel=True):
+    """The preview panel of a page being added: the form as it stands, never saved."""
+    preview_url = f"/admin/pages/add/{model_path}/{parent.pk}/preview/"
+    state = client.post(preview_url, form)
+    assert state.json() == {"is_valid": True, "is_available": True}
+    return client.get(f"{preview_url}?in_preview_panel=true" if in_panel else preview_url)
+
+
+@pytest.mark.parametrize("in_panel", [True, False])
+def test_a_new_post_with_every_block_type_previews_before_its_first_save(
+    admin_client, blog_index, seed_post, front_end, in_panel, django_assert_max_num_queries
+):
+    from tests.blog.test_editing import every_block, post_form
+
+    pages_before = Page.objects.count()
+    form = post_form(every_block(seed_post.hero_image_id), title="Never saved", slug="never-saved")
+
+    token = token_in(
+        preview_on_add(admin_client, "blog/blogpostpage", blog_index, form, in_panel=in_panel)
+    )
+    # Measured 26 on the first read: the parent, the locale and tags the content names
+    # (each twice, as Wagtail's revisions rebuild them), the comment settings, and the
+    # image block's renditions, made on first use; none of it grows but with the draft.
+    with django_assert_max_num_queries(26):
+        response = read_preview(token)
+
+    assert response.status_code == 200, response.content[:2000]
+    assert_not_kept(response)
+    draft = response.json()
+    assert (draft["id"], draft["type"], draft["title"]) == (
+        None,
+        "blog.BlogPostPage",
+        "Never saved",
+    )
+    assert draft["meta"]["detail_url"] is None
+    assert draft["meta"]["html_url"].endswith("/blog/never-saved/")
+    assert draft["meta"]["parent"]["id"] == blog_index.pk
+    body = {block["type"]: block["value"] for block in draft["body"]}
+    assert list(body) == list(seed_post.body.stream_block.child_blocks)
+    assert body["study_card"]["year"] == 2020
+    assert body["study_card"]["journal"] == "Cochrane Database of Systematic Reviews"
+    assert body["numbered_list"]["items"][1]["title"] == "Blood flow"
+    assert (body["image"]["image_id"], body["image"]["caption"]) == (
+        seed_post.hero_image_id,
+        "Calf",
+    )
+    assert sorted(draft["tags"]) == ["cramps", "magnesium"]
+    live = Client().get(f"/api/v3/pages/{seed_post.pk}/").json()
+    assert draft.keys() == live.keys()
+    assert draft["meta"].keys() == live["meta"].keys()
+    assert Page.objects.count() == pages_before
+    assert not Page.objects.filter(slug="never-saved").exists()
+
+
+def test_a_new_page_of_another_type_previews_before_its_first_save(
+    admin_client, blog_index, front_end
+):
+    home = blog_index.get_parent()
+    pages_before = Page.objects.count()
+    form = {"title": "A second index", "slug": "second-index", "intro": rich_text("<p>Hello.</p>")}
+
+    token = token_in(preview_on_add(admin_client, "blog/blogindexpage", home, form))
+    response = read_preview(token)
+
+    assert response.status_code == 200
+    draft = response.json()
+    assert (draft["id"], draft["type"], draft["title"]) == (
+        None,
+        "blog.BlogIndexPage",
+        "A second index",
+    )
+    assert draft["meta"]["type"] == "blog.BlogIndexPage"
+    assert draft["meta"]["parent"]["id"] == home.pk
+    assert "Hello." in draft["intro"]
+    live = Client().get(f"/api/v3/pages/{blog_index.pk}/").json()
+    assert draft.keys() == live.keys()
+    assert Page.objects.count() == pages_before
+
+
+def test_a_routable_page_type_previews_on_the_front_end_too(admin_client, blog_index, front_end):
+    """The blog index brings its own ``serve_preview`` (RoutablePageMixin's)."""
+    preview_url = f"/admin/pages/{blog_index.pk}/edit/preview/"
+    form = {"title": "Edited index", "slug": blog_index.slug, "intro": rich_text("")}
+    assert admin_client.post(preview_url, form).json()["is_valid"]
+    token = token_in(admin_client.get(preview_url))
+    draft = read_preview(token).json()
+    assert (draft["id"], draft["title"]) == (blog_index.pk, "Edited index")
+
+
+def test_without_a_front_end_a_new_page_previews_in_wagtail_as_today(admin_client, blog_index):
+    home = blog_index.get_parent()
+    form = {"title": "Drawn by our own template", "slug": "own-template", "intro": rich_text("")}
+    response = preview_on_add(admin_client, "blog/blogindexpage", home, form)
+    assert response.status_code == 200
+    assert "Drawn by our own template" in response.text
+
+
+def new_page_token(client, blog_index):
+    home = blog_index.get_parent()
+    form = {"title": "Unsaved index", "slug": "unsaved-index", "intro": rich_text("")}
+    return token_in(preview_on_add(client, "blog/blogindexpage", home, form))
+
+
+def test_a_tampered_token_for_a_new_page_is_401(admin_client, blog_index, front_end):
+    token = new_page_token(admin_client, blog_index)
+    claims = signing.loads(token, salt="headless.preview")
+    assert claims["page"] is None
+    for forged in (
+        token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
+        signing.dumps({**claims, "page": blog_index.pk}, salt="headless.preview", key="guessed"),
+        signing.dumps({**claims, "sha256": "0" * 64}, salt="another purpose"),
+    ):
+        assert "not valid" in problem(read_preview(forged), 401)
+
+
+def test_a_new_page_whose_parent_is_gone_is_404(admin_client, blog_index, front_end):
+    kept = new_page_token(admin_client, blog_index)
+    token = new_page_token(admin_client, blog_index)
+    claims = signing.loads(kept, salt="headless.preview")
+    cache.delete(f"headless-preview:{claims['key']}")
+    assert "no longer available" in problem(read_preview(kept), 404)
+    blog_index.get_parent().delete()
+    assert "no longer exists" in problem(read_preview(token), 404)

@@ -626,7 +626,7 @@ export interface paths {
         };
         /**
          * A draft being previewed
-         * @description The page an editor is previewing, unsaved edits included, for the front end configured by HEADLESS_PREVIEW_URL. The token comes from that address; it is good for HEADLESS_PREVIEW_SECONDS (five minutes by default) and for one page and one version of its content. 401: no token, a forged one or an expired one. 404: the draft or its page is gone.
+         * @description The page an editor is previewing, unsaved edits included, for the front end configured by HEADLESS_PREVIEW_URL. The token comes from that address; it is good for HEADLESS_PREVIEW_SECONDS (five minutes by default) and for one page and one version of its content. 401: no token, a forged one or an expired one. 404: the draft or its page is gone. A page being added (never saved) is previewed too: its id and meta.detail_url are null, meta.parent is the page it is being added under, and meta.html_url the address it will have once published.
          */
         get: operations["preview_detail"];
         put?: never;
@@ -1205,6 +1205,53 @@ export interface components {
              */
             title: string;
         };
+        /** BlogIndexPageDraftSchema */
+        BlogIndexPageDraftSchema: {
+            /**
+             * Id
+             * @description The page's id; null for a page being added, which has none until it is first saved (its `meta.detail_url` is null too, and `meta.parent` is the page it is being added under).
+             */
+            id: number | null;
+            /** Intro */
+            intro?: string | null;
+            meta: components["schemas"]["BlogIndexPageMetaDraftSchema"];
+            /** Title */
+            title: string;
+            /**
+             * Type
+             * @description The page's content type; the same as `meta.type`.
+             * @constant
+             */
+            type: "blog.BlogIndexPage";
+        };
+        /** BlogIndexPageMetaDraftSchema */
+        BlogIndexPageMetaDraftSchema: {
+            alias_of?: components["schemas"]["SimpleBasePageSchema"] | null;
+            /** Detail Url */
+            detail_url?: string | null;
+            /** First Published At */
+            first_published_at?: string | null;
+            /** Html Url */
+            html_url?: string | null;
+            /** Locale */
+            locale?: string | null;
+            parent?: components["schemas"]["SimpleBasePageSchema"] | null;
+            /** Search Description */
+            search_description?: string | null;
+            /** Seo Title */
+            seo_title?: string | null;
+            /** Show In Menus */
+            show_in_menus?: boolean | null;
+            /** Slug */
+            slug: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "blog.BlogIndexPage";
+            /** Warnings */
+            warnings?: (components["schemas"]["RichTextRemoval"] | string)[] | null;
+        };
         /** BlogIndexPageMetaSchema */
         BlogIndexPageMetaSchema: {
             alias_of?: components["schemas"]["SimpleBasePageSchema"] | null;
@@ -1327,6 +1374,86 @@ export interface components {
              * @description The page title as you'd like it to be seen by the public
              */
             title: string;
+        };
+        /** BlogPostPageDraftSchema */
+        BlogPostPageDraftSchema: {
+            /** Authors */
+            authors?: components["schemas"]["AuthorDict"][] | null;
+            /**
+             * Body
+             * @default []
+             */
+            body: (components["schemas"]["HeadingBlock"] | components["schemas"]["ParagraphBlock"] | components["schemas"]["KeyPointsBlock"] | components["schemas"]["NumberedListBlock"] | components["schemas"]["StudyCardBlock"] | components["schemas"]["CalloutBlock"] | components["schemas"]["QuoteBlock"] | components["schemas"]["ImageBlock"])[];
+            /** Comment Count */
+            comment_count?: number | null;
+            /**
+             * Comments open
+             * @description Untick to close the discussion; existing comments stay visible.
+             * @default true
+             */
+            comments_enabled: boolean;
+            /** Comments Open */
+            comments_open?: boolean | null;
+            /**
+             * Published on
+             * Format: date
+             */
+            date?: string;
+            hero_image?: components["schemas"]["ArticleImageForeignKeySchema"] | null;
+            /** Hero Image Rendition */
+            hero_image_rendition?: components["schemas"]["ImageRenditionDict"] | components["schemas"]["ImageRenditionErrorDict"] | null;
+            /**
+             * Id
+             * @description The page's id; null for a page being added, which has none until it is first saved (its `meta.detail_url` is null too, and `meta.parent` is the page it is being added under).
+             */
+            id: number | null;
+            /**
+             * Intro
+             * @description One or two sentences: shown under the title, on listings, in feeds and search.
+             */
+            intro: string;
+            meta: components["schemas"]["BlogPostPageMetaDraftSchema"];
+            /**
+             * Tags
+             * @default []
+             */
+            tags: string[];
+            /** Title */
+            title: string;
+            /**
+             * Type
+             * @description The page's content type; the same as `meta.type`.
+             * @constant
+             */
+            type: "blog.BlogPostPage";
+        };
+        /** BlogPostPageMetaDraftSchema */
+        BlogPostPageMetaDraftSchema: {
+            alias_of?: components["schemas"]["SimpleBasePageSchema"] | null;
+            /** Detail Url */
+            detail_url?: string | null;
+            /** First Published At */
+            first_published_at?: string | null;
+            /** Html Url */
+            html_url?: string | null;
+            /** Locale */
+            locale?: string | null;
+            parent?: components["schemas"]["SimpleBasePageSchema"] | null;
+            /** Search Description */
+            search_description?: string | null;
+            /** Seo Title */
+            seo_title?: string | null;
+            /** Show In Menus */
+            show_in_menus?: boolean | null;
+            /** Slug */
+            slug: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "blog.BlogPostPage";
+            /** Warnings */
+            warnings?: (components["schemas"]["RichTextRemoval"] | string)[] | null;
         };
         /** BlogPostPageMetaSchema */
         BlogPostPageMetaSchema: {
@@ -1888,6 +2015,51 @@ export interface components {
              */
             title: string;
         };
+        /** HomePageDraftSchema */
+        HomePageDraftSchema: {
+            /**
+             * Id
+             * @description The page's id; null for a page being added, which has none until it is first saved (its `meta.detail_url` is null too, and `meta.parent` is the page it is being added under).
+             */
+            id: number | null;
+            meta: components["schemas"]["HomePageMetaDraftSchema"];
+            /** Title */
+            title: string;
+            /**
+             * Type
+             * @description The page's content type; the same as `meta.type`.
+             * @constant
+             */
+            type: "home.HomePage";
+        };
+        /** HomePageMetaDraftSchema */
+        HomePageMetaDraftSchema: {
+            alias_of?: components["schemas"]["SimpleBasePageSchema"] | null;
+            /** Detail Url */
+            detail_url?: string | null;
+            /** First Published At */
+            first_published_at?: string | null;
+            /** Html Url */
+            html_url?: string | null;
+            /** Locale */
+            locale?: string | null;
+            parent?: components["schemas"]["SimpleBasePageSchema"] | null;
+            /** Search Description */
+            search_description?: string | null;
+            /** Seo Title */
+            seo_title?: string | null;
+            /** Show In Menus */
+            show_in_menus?: boolean | null;
+            /** Slug */
+            slug: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "home.HomePage";
+            /** Warnings */
+            warnings?: (components["schemas"]["RichTextRemoval"] | string)[] | null;
+        };
         /** HomePageMetaSchema */
         HomePageMetaSchema: {
             alias_of?: components["schemas"]["SimpleBasePageSchema"] | null;
@@ -2321,6 +2493,23 @@ export interface components {
             /** Slug */
             slug?: string | null;
         };
+        /** PageDraftSchema */
+        PageDraftSchema: {
+            /**
+             * Id
+             * @description The page's id; null for a page being added, which has none until it is first saved (its `meta.detail_url` is null too, and `meta.parent` is the page it is being added under).
+             */
+            id: number | null;
+            meta: components["schemas"]["PageMetaDraftSchema"];
+            /** Title */
+            title: string;
+            /**
+             * Type
+             * @description The page's content type; the same as `meta.type`.
+             * @constant
+             */
+            type: "wagtailcore.Page";
+        };
         /** PageFilterSchema */
         PageFilterSchema: {
             /** Ancestor Of */
@@ -2340,6 +2529,34 @@ export interface components {
              * @default []
              */
             type: ("wagtailcore.Page" | "blog.BlogIndexPage" | "blog.BlogPostPage" | "home.HomePage")[];
+        };
+        /** PageMetaDraftSchema */
+        PageMetaDraftSchema: {
+            alias_of?: components["schemas"]["SimpleBasePageSchema"] | null;
+            /** Detail Url */
+            detail_url?: string | null;
+            /** First Published At */
+            first_published_at?: string | null;
+            /** Html Url */
+            html_url?: string | null;
+            /** Locale */
+            locale?: string | null;
+            parent?: components["schemas"]["SimpleBasePageSchema"] | null;
+            /** Search Description */
+            search_description?: string | null;
+            /** Seo Title */
+            seo_title?: string | null;
+            /** Show In Menus */
+            show_in_menus?: boolean | null;
+            /** Slug */
+            slug: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "wagtailcore.Page";
+            /** Warnings */
+            warnings?: (components["schemas"]["RichTextRemoval"] | string)[] | null;
         };
         /** PageMetaSchema */
         PageMetaSchema: {
@@ -5211,7 +5428,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PageSchema"] | components["schemas"]["BlogIndexPageSchema"] | components["schemas"]["BlogPostPageSchema"] | components["schemas"]["HomePageSchema"];
+                    "application/json": components["schemas"]["PageDraftSchema"] | components["schemas"]["BlogIndexPageDraftSchema"] | components["schemas"]["BlogPostPageDraftSchema"] | components["schemas"]["HomePageDraftSchema"];
                 };
             };
             /** @description Unauthorized */
