@@ -641,7 +641,7 @@ def thread_pages(ours_url, isso_url, post_path, post_id, expected):
     size = settings.THREAD_PAGE_SIZE
     first = f"/api/v3/comments/?page={post_id}&limit={size}"
     first_json = fetch_ok(ours_url + first, "Our comment thread")
-    total = json.loads(first_json)["meta"]["total_count"]
+    total = json.loads(first_json)["count"]
     paths = [first] + [f"{first}&offset={offset}" for offset in range(size, total, size)]
     ours = sum(len(json.loads(fetch_ok(ours_url + path, "Our thread"))["items"]) for path in paths)
     theirs = isso.count_comments(json.loads(fetch_ok(f"{isso_url}/?uri={post_path}", "Isso")))
@@ -787,7 +787,7 @@ def measure_cold(url, process, empty, seconds):
     parsed = urllib.parse.urlsplit(url)
     target = parsed.path + (f"?{parsed.query}" if parsed.query else "")
     connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
-    latencies, statuses, received = [], {}, 0
+    latencies, statuses, received, served_from_cache = [], {}, 0, 0
     server_pids = [process.pid, *children_of(process.pid)]
     cpu_before = cpu_seconds(server_pids)
     deadline = time.monotonic() + seconds
@@ -800,10 +800,13 @@ def measure_cold(url, process, empty, seconds):
             body = response.read()
             latencies.append(time.perf_counter() - started)
             statuses[response.status] = statuses.get(response.status, 0) + 1
+            served_from_cache += response.getheader("X-Page-Cache") == "hit"
             received += len(body) + sum(len(k) + len(v) + 4 for k, v in response.getheaders())
     finally:
         connection.close()
     server_cpu = cpu_seconds(server_pids) - cpu_before
+    if served_from_cache:
+        print(f"  warning: {served_from_cache} cold requests were page-cache hits")
     return cold_result(latencies, statuses, received, server_cpu)
 
 

@@ -128,7 +128,7 @@ def fake_servers():
     base = "/api/v3/comments/?page=7&limit=2"
     for offset in (0, 2, 4):
         path = base if offset == 0 else f"{base}&offset={offset}"
-        answers[path] = {"meta": {"total_count": 5}, "items": comments[offset : offset + 2]}
+        answers[path] = {"count": 5, "items": comments[offset : offset + 2]}
     answers["/?uri=/post/"] = isso_thread(5, 0)
     yield f"http://127.0.0.1:{server.server_port}", answers
     server.shutdown()
