@@ -13,7 +13,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.report import DATABASES, CaseResult, merged_table  # noqa: E402
+from bench.report import (  # noqa: E402
+    DATABASES,
+    CaseResult,
+    check_targets,
+    merged_table,
+    targets_table,
+)
 from bench.run import CASES  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -41,9 +47,10 @@ def merged_markdown(runs):
         "",
         merged_table(CASES, {name: results for name, (_, results) in runs.items()}),
         "",
-        "## The runs",
-        "",
     ]
+    for name, (_, results) in runs.items():
+        lines += [f"## Targets on {DATABASES[name]}", "", targets_table(check_targets(results)), ""]
+    lines += ["## The runs", ""]
     for name, (context, _) in runs.items():
         load = context["machine"].get("Load average (1, 5, 15 min)", "?")
         lines.append(

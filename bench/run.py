@@ -4,7 +4,8 @@
 Builds a throwaway database (SQLite in a temp dir, or a new PostgreSQL database when
 DATABASE_URL is set), loads the seed article, generated posts and a comment thread,
 serves the site and Isso with gunicorn and a static copy of the thread JSON with nginx,
-measures each case with wrk and writes bench/results/latest.md. Everything it starts
+measures each case with wrk and writes bench/results/latest-<database>.md and .json
+(bench/merge.py puts both databases side by side). Everything it starts
 or creates is removed at the end, also on error or Ctrl-C. Settings: bench/settings.py.
 """
 

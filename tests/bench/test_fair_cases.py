@@ -193,6 +193,8 @@ def test_both_databases_share_one_table(tmp_path):
     post = next(line for line in markdown.splitlines() if "Comment POST | ours" in line)
     assert "| 2.00× | – |" in post  # PostgreSQL's POST did not run
     assert "load average 3.10 / 2.00 / 1.00 before" in markdown
+    assert "## Targets on SQLite" in markdown
+    assert "## Targets on PostgreSQL" in markdown
 
 
 def test_a_database_that_did_not_run_has_no_column():
