@@ -37,10 +37,11 @@ def load_runs(directory):
     return runs
 
 
-def merged_markdown(runs):
+def merged_markdown(runs, note=""):
     lines = [
         "# Benchmark results, SQLite and PostgreSQL",
         "",
+        *([note, ""] if note else []),
         "Merged by bench/merge.py from the runs below; each run's own table, targets and "
         "setup are in latest-<database>.md. How to read this: "
         "[docs/benchmarks.md](../../docs/benchmarks.md).",
@@ -64,6 +65,9 @@ def merged_markdown(runs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=RESULTS, help="the results directory")
+    parser.add_argument(
+        "--note", default="", help="a paragraph under the title (e.g. how loaded the machine was)"
+    )
     args = parser.parse_args()
     runs = load_runs(args.results)
     if not runs:
@@ -71,7 +75,7 @@ def main():
             f"No latest-sqlite.json or latest-postgresql.json in {args.results}: run make bench."
         )
     output = args.results / "latest.md"
-    output.write_text(merged_markdown(runs))
+    output.write_text(merged_markdown(runs, args.note))
     print(f"Written to {output} ({', '.join(DATABASES[name] for name in runs)})")
     return 0
 
