@@ -41,6 +41,8 @@ class CaseResult:
     stored: dict | None = None
     #: CPU seconds the server's processes used during the measured run (from /proc).
     server_cpu_seconds: float | None = None
+    #: Of that, the task worker's (mail and notices a request queued), for the site's cases.
+    task_worker_cpu_seconds: float | None = None
     #: req/s of every measured run when the case was run more than once (BENCH_REPEAT).
     run_rps: list = field(default_factory=list)
     #: Comments one response carries on average (thread cases): the unit of equal work
@@ -218,6 +220,14 @@ def integrity_note(result):
     return ", ".join(parts)
 
 
+def task_worker_note(result):
+    """'of which the task worker 6.10 ms' when queued work (mail) is part of CPU/req."""
+    if not result.task_worker_cpu_seconds or not result.requests:
+        return ""
+    share = 1000 * result.task_worker_cpu_seconds / result.requests
+    return f"CPU/req includes the task worker's {format_ms(share)}"
+
+
 def runs_note(result):
     """'median of 3 runs: 131–282 req/s' when the case was measured more than once."""
     if len(result.run_rps) < 2:
@@ -262,6 +272,7 @@ def results_table(cases, results):
             for note in (
                 cold_note(result, results.get(case.cold_of)) if case.cold_of else "",
                 per_comment_note(result),
+                task_worker_note(result),
                 runs_note(result),
                 non_2xx_note(result),
                 integrity_note(result),
@@ -393,6 +404,7 @@ def merged_table(cases, by_database):
                 for note in (
                     cold_note(result, by_database[name].get(case.cold_of)) if case.cold_of else "",
                     per_comment_note(result) if result else "",
+                    task_worker_note(result) if result else "",
                 )
                 if note
             )

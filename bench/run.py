@@ -53,6 +53,7 @@ from bench.report import (  # noqa: E402
     results_table,
     runs_note,
     targets_table,
+    task_worker_note,
 )
 from deploy.nginx import foreground_command, foreground_config, standalone_config  # noqa: E402
 
@@ -600,6 +601,7 @@ def start_site(cleanup, env, site, workdir):
         cwd=ROOT,
     )
     process.companion_pids = [worker.pid]
+    process.task_worker_pid = worker.pid
     url = f"http://127.0.0.1:{port}"
     wait_until_serving(url + site["post_path"], process, "the site", log)
     print(
@@ -743,7 +745,8 @@ def measure(
             *children_of(process.pid),
             *getattr(process, "companion_pids", []),
         ]
-        cpu_before = cpu_seconds(server_pids)
+        task_worker = [process.task_worker_pid] if hasattr(process, "task_worker_pid") else []
+        cpu_before, task_cpu_before = cpu_seconds(server_pids), cpu_seconds(task_worker)
         run = run_wrk(
             url,
             script,
@@ -752,6 +755,8 @@ def measure(
             workdir / f"{case.key}-{repeat}.json",
         )
         run.server_cpu_seconds = cpu_seconds(server_pids) - cpu_before
+        if task_worker:
+            run.task_worker_cpu_seconds = cpu_seconds(task_worker) - task_cpu_before
         drain(url, case)
         if case.method == "POST":
             run.stored = count_stored(database, tag, run)
@@ -769,7 +774,12 @@ def measure(
 def print_case(case, result, profilers=()):
     line = f"  {case.key:<12} {result.rps:>9,.1f} req/s  p50 {format_ms(result.p50_ms):>9}"
     line += f"  p99 {format_ms(result.p99_ms):>9}  CPU {format_cpu(result.cpu_ms_per_request)}/req"
-    notes = (runs_note(result), non_2xx_note(result), integrity_note(result))
+    notes = (
+        task_worker_note(result),
+        runs_note(result),
+        non_2xx_note(result),
+        integrity_note(result),
+    )
     if note := "; ".join(filter(None, notes)):
         line += f"  ({note})"
     print(line)

@@ -202,3 +202,26 @@ def test_a_database_that_did_not_run_has_no_column():
 
     assert "PostgreSQL" not in table
     assert "| Thread JSON as a static file (floor) | static | 90,000 |" in table
+
+
+def test_the_task_workers_share_of_a_post_is_stated():
+    stored = {"found": 100, "lost": 0, "duplicates": 0, "unacknowledged": 0, "wrong_ids": 0}
+    post = result(
+        10,
+        acked=100,
+        stored=stored,
+        server_cpu_seconds=1.0,
+        task_worker_cpu_seconds=0.4,
+    )
+
+    row = next(
+        line
+        for line in results_table(CASES, {"post_ours": post}).splitlines()
+        if "Comment POST | ours" in line
+    )
+    merged = merged_table(CASES, {"sqlite": {"post_ours": post}})
+
+    assert "| 10.0 ms |" in row  # CPU/req: 1 s over 100 requests, the task worker included
+    assert "CPU/req includes the task worker's 4.00 ms" in row
+    assert "SQLite: CPU/req includes the task worker's 4.00 ms" in merged
+    assert CaseResult.from_json(post.to_json()).task_worker_cpu_seconds == 0.4
