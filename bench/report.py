@@ -225,6 +225,8 @@ def task_worker_note(result):
     if not result.task_worker_cpu_seconds or not result.requests:
         return ""
     share = 1000 * result.task_worker_cpu_seconds / result.requests
+    if share < 0.005:  # its polling, between requests that queued nothing
+        return ""
     return f"CPU/req includes the task worker's {format_ms(share)}"
 
 

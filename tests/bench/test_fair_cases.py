@@ -225,3 +225,11 @@ def test_the_task_workers_share_of_a_post_is_stated():
     assert "CPU/req includes the task worker's 4.00 ms" in row
     assert "SQLite: CPU/req includes the task worker's 4.00 ms" in merged
     assert CaseResult.from_json(post.to_json()).task_worker_cpu_seconds == 0.4
+
+
+def test_a_task_worker_that_only_polled_is_not_mentioned():
+    thread = result(2000, server_cpu_seconds=10.0, task_worker_cpu_seconds=0.01)
+
+    row = results_table(CASES, {"thread_ours": thread}).splitlines()[-1]
+
+    assert "task worker" not in row
