@@ -4,6 +4,8 @@ what they count, compare and write. Nothing here measures time.
 """
 
 import json
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -12,6 +14,7 @@ import redis
 
 from bench import isso
 from bench.merge import load_runs, merged_markdown
+from bench.processes import wait_until_idle
 from bench.report import CaseResult, check_targets, merged_table, percentile, results_table
 from bench.run import CASES, cold_result, empty_caches, thread_pages, write_json
 
@@ -233,3 +236,15 @@ def test_a_task_worker_that_only_polled_is_not_mentioned():
     row = results_table(CASES, {"thread_ours": thread}).splitlines()[-1]
 
     assert "task worker" not in row
+
+
+def test_the_harness_waits_for_an_idle_task_worker_and_gives_up_on_a_busy_one():
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        assert wait_until_idle([idle.pid], interval=0.2, timeout=5) is not None
+        assert wait_until_idle([busy.pid], interval=0.2, timeout=1) is None
+    finally:
+        for process in (idle, busy):
+            process.kill()
+            process.wait()
