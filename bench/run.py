@@ -902,13 +902,13 @@ def main():
                 f"  warning: the load average is {load_before[0]:.1f} on "
                 f"{os.cpu_count()} cores; other work on this machine will lower the numbers"
             )
-        # Publishing the generated posts queues tasks; measured while the task worker still
-        # runs them, the first cases would pay for the build in their CPU/req.
+        # The task worker's start-up, and whatever the build queued, would otherwise count
+        # in the first cases' CPU/req.
         waited = wait_until_idle([ours.task_worker_pid])
         if waited is None:
             print("  warning: the task worker is still busy; the first cases count its CPU")
         elif waited > 1.5:
-            print(f"  waited {waited:.0f} s for the task worker to finish the build's tasks")
+            print(f"  waited {waited:.0f} s for the task worker to go idle")
         results = {}
         empty = cache_emptier(site["redis"])
         for case in selected:
