@@ -57,7 +57,11 @@ class CaseResult:
         return cls(**data)
 
     def to_json(self):
-        return asdict(self)
+        """Without the ids of a POST's answers: they are checked against the database
+        when the run ends (``stored``) and would make the results file thousands of lines."""
+        data = asdict(self)
+        del data["ids"]
+        return data
 
     @property
     def rps(self):

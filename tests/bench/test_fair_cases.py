@@ -228,6 +228,7 @@ def test_the_task_workers_share_of_a_post_is_stated():
     assert "CPU/req includes the task worker's 4.00 ms" in row
     assert "SQLite: CPU/req includes the task worker's 4.00 ms" in merged
     assert CaseResult.from_json(post.to_json()).task_worker_cpu_seconds == 0.4
+    assert "ids" not in post.to_json()
 
 
 def test_a_task_worker_that_only_polled_is_not_mentioned():
