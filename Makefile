@@ -10,7 +10,7 @@ PORT ?= 8000
 
 VALIDATORS := tests/validators
 
-.PHONY: run test setup migrate seed admin serve lint check bench bench-data bench-scale clean validators example
+.PHONY: run test setup migrate seed admin serve lint check bench bench-merge bench-data bench-scale clean validators example
 
 run: setup migrate seed admin serve
 
@@ -77,6 +77,10 @@ check: $(VENV)/.installed-test
 # Options: BENCH_ARGS="--cases thread_ours,thread_isso", BENCH_DURATION=3 for a quick run.
 bench: $(VENV)/.installed-run
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The latest SQLite and PostgreSQL runs of `make bench` in one table (bench/results/latest.md).
+bench-merge: $(VENV)/.installed-run
+	$(BIN)/python bench/merge.py
 
 # A million comments on 10,000 posts in a PostgreSQL database of their own (bench_million on
 # DATABASE_URL's server), then the pages and APIs measured at that size (docs/benchmarks.md).

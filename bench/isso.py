@@ -113,3 +113,8 @@ def load_thread(base_url, uri, title, specs):
             raise RuntimeError(f"Isso refused a thread comment: HTTP {status} {body[:300]!r}")
         ids.append(json.loads(body)["id"])
     return ids
+
+
+def count_comments(thread):
+    """Comments in Isso's answer to GET /?uri=...: top-level ones with their replies nested."""
+    return sum(1 + count_comments(reply) for reply in thread.get("replies", []))

@@ -168,3 +168,16 @@ def cpu_seconds(pids):
             continue
         total += int(fields[11]) + int(fields[12])
     return total / ticks
+
+
+def wait_until_idle(pids, *, busy_share=0.05, interval=1.0, timeout=180):
+    """Wait until the processes use less than ``busy_share`` of a core over ``interval``
+    seconds (a task worker done starting and with what the site's build queued); returns the
+    seconds waited, or None when they were still busy at ``timeout``."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        before = cpu_seconds(pids)
+        time.sleep(interval)
+        if cpu_seconds(pids) - before < busy_share * interval:
+            return time.monotonic() - started
+    return None

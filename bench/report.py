@@ -4,7 +4,7 @@ anything (tests/bench/test_harness.py).
 """
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from . import settings
 
@@ -19,6 +19,9 @@ class Case:
     isso_counterpart: str | None = None
     #: Compared with the nginx floor.
     vs_static: bool = False
+    #: Measured one request at a time with the caches emptied before each (see
+    #: run.measure_cold); the key is the warm case it is shown next to.
+    cold_of: str | None = None
 
 
 @dataclass
@@ -38,8 +41,27 @@ class CaseResult:
     stored: dict | None = None
     #: CPU seconds the server's processes used during the measured run (from /proc).
     server_cpu_seconds: float | None = None
+    #: Of that, the task worker's (mail and notices a request queued), for the site's cases.
+    task_worker_cpu_seconds: float | None = None
     #: req/s of every measured run when the case was run more than once (BENCH_REPEAT).
     run_rps: list = field(default_factory=list)
+    #: Comments one response carries on average (thread cases): the unit of equal work
+    #: when the servers page the same thread differently.
+    comments_per_response: float | None = None
+
+    @classmethod
+    def from_json(cls, data):
+        """A result as ``to_json`` wrote it (bench/results/latest-<database>.json)."""
+        data = dict(data)
+        data["statuses"] = {int(status): count for status, count in data["statuses"].items()}
+        return cls(**data)
+
+    def to_json(self):
+        """Without the ids of a POST's answers: they are checked against the database
+        when the run ends (``stored``) and would make the results file thousands of lines."""
+        data = asdict(self)
+        del data["ids"]
+        return data
 
     @property
     def rps(self):
@@ -54,6 +76,18 @@ class CaseResult:
         if self.server_cpu_seconds is None or not self.requests:
             return None
         return 1000 * self.server_cpu_seconds / self.requests
+
+    @property
+    def comments_per_second(self):
+        if not self.comments_per_response:
+            return None
+        return self.rps * self.comments_per_response
+
+    @property
+    def cpu_ms_per_comment(self):
+        if not self.comments_per_response or self.cpu_ms_per_request is None:
+            return None
+        return self.cpu_ms_per_request / self.comments_per_response
 
 
 def parse_wrk_result(text):
@@ -106,9 +140,56 @@ def format_bytes(value):
 
 
 def ratio(ours, other):
+    """ours/other in requests per second, or in comments per second when both answers
+    carry comments: a server that needs two requests for the thread another sends in one
+    does the same work in two."""
     if ours is None or other is None or not other.rps:
         return None
+    if ours.comments_per_second and other.comments_per_second:
+        return ours.comments_per_second / other.comments_per_second
     return ours.rps / other.rps
+
+
+def percentile(samples, percent):
+    """The nearest-rank percentile of ``samples`` (wrk's definition), 0 for none."""
+    if not samples:
+        return 0.0
+    ordered = sorted(samples)
+    rank = max(1, -(-len(ordered) * percent // 100))
+    return ordered[int(rank) - 1]
+
+
+def per_comment_note(result):
+    """'100 comments a response: 0.01 ms CPU and 0.06 ms wall a comment' for thread cases."""
+    if not result.comments_per_response:
+        return ""
+    note = f"{result.comments_per_response:g} comments a response: "
+    note += f"{format_rps(result.comments_per_second)} comments/s"
+    if result.cpu_ms_per_comment is not None:
+        note += f", {format_cpu_fine(result.cpu_ms_per_comment)} CPU a comment"
+    return note
+
+
+def cold_note(result, warm):
+    """'CPU/req 6.2× the warm case's, p50 4.1×' for a cold case next to its warm one."""
+    if result is None or warm is None:
+        return ""
+    parts = []
+    if result.cpu_ms_per_request and warm.cpu_ms_per_request:
+        parts.append(
+            f"CPU/req {format_ratio(result.cpu_ms_per_request / warm.cpu_ms_per_request)} "
+            "the warm case's"
+        )
+    if result.p50_ms and warm.p50_ms:
+        parts.append(f"p50 {format_ratio(result.p50_ms / warm.p50_ms)} the warm case's")
+    return "one request at a time, caches emptied before each; " + ", ".join(parts)
+
+
+def format_cpu_fine(value):
+    """CPU per comment is a fraction of a request's: microseconds below a tenth of a ms."""
+    if value < 0.1:
+        return f"{1000 * value:.1f} µs"
+    return format_ms(value)
 
 
 def cpu_note(ours, other, other_name):
@@ -141,6 +222,16 @@ def integrity_note(result):
     if stored.get("wrong_ids"):
         parts.append(f"{stored['wrong_ids']:,} answers named another request's comment")
     return ", ".join(parts)
+
+
+def task_worker_note(result):
+    """'of which the task worker 6.10 ms' when queued work (mail) is part of CPU/req."""
+    if not result.task_worker_cpu_seconds or not result.requests:
+        return ""
+    share = 1000 * result.task_worker_cpu_seconds / result.requests
+    if share < 0.005:  # its polling, between requests that queued nothing
+        return ""
+    return f"CPU/req includes the task worker's {format_ms(share)}"
 
 
 def runs_note(result):
@@ -184,7 +275,14 @@ def results_table(cases, results):
         vs_static = ratio(result, static) if case.vs_static else None
         notes = "; ".join(
             note
-            for note in (runs_note(result), non_2xx_note(result), integrity_note(result))
+            for note in (
+                cold_note(result, results.get(case.cold_of)) if case.cold_of else "",
+                per_comment_note(result),
+                task_worker_note(result),
+                runs_note(result),
+                non_2xx_note(result),
+                integrity_note(result),
+            )
             if note
         )
         lines.append(
@@ -211,11 +309,20 @@ def check_targets(results):
     goal = settings.TARGET_THREAD_GET_VS_ISSO
     if thread and isso_thread and isso_thread.rps:
         value = ratio(thread, isso_thread)
-        detail = f"{format_ratio(value)} ({format_rps(thread.rps)} vs "
-        detail += f"{format_rps(isso_thread.rps)} req/s)"
+        if thread.comments_per_second and isso_thread.comments_per_second:
+            detail = f"{format_ratio(value)} ({format_rps(thread.comments_per_second)} vs "
+            detail += f"{format_rps(isso_thread.comments_per_second)} comments/s)"
+        else:
+            detail = f"{format_ratio(value)} ({format_rps(thread.rps)} vs "
+            detail += f"{format_rps(isso_thread.rps)} req/s)"
         if value < goal:
             detail += f"; {goal / value:.1f}× short"
         detail += cpu_note(thread, isso_thread, "Isso")
+        if thread.cpu_ms_per_comment and isso_thread.cpu_ms_per_comment:
+            detail += (
+                f"; CPU per comment: ours {format_cpu_fine(thread.cpu_ms_per_comment)}, "
+                f"Isso {format_cpu_fine(isso_thread.cpu_ms_per_comment)}"
+            )
         checks.append(TargetCheck(f"Thread GET at least {goal}× Isso", value >= goal, detail))
     else:
         checks.append(TargetCheck(f"Thread GET at least {goal}× Isso", None, "not run"))
@@ -267,4 +374,47 @@ def targets_table(checks):
     for check in checks:
         met = {True: "yes", False: "**no**", None: "not run"}[check.met]
         lines.append(f"| {check.name} | {met} | {check.detail} |")
+    return "\n".join(lines)
+
+
+DATABASES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+def merged_table(cases, by_database):
+    """One row per case, a column group per database: ``by_database`` maps a key of
+    DATABASES to that run's results (as ``results_table`` takes them)."""
+    databases = [name for name in DATABASES if name in by_database]
+    header = ["Case", "Server"]
+    for column in ("req/s", "p50", "p99", "CPU/req", "ours/Isso"):
+        header += [f"{column} {DATABASES[name]}" for name in databases]
+    lines = [
+        "| " + " | ".join(header) + " | Per comment, cold vs warm |",
+        "| --- | --- |" + " ---: |" * (len(header) - 2) + " --- |",
+    ]
+    for case in cases:
+        row = [by_database[name].get(case.key) for name in databases]
+        if not any(row):
+            continue
+        cells = [case.label, case.server]
+        cells += [format_rps(result.rps) if result else "–" for result in row]
+        cells += [format_ms(result.p50_ms) if result else "–" for result in row]
+        cells += [format_ms(result.p99_ms) if result else "–" for result in row]
+        cells += [format_cpu(result.cpu_ms_per_request) if result else "–" for result in row]
+        for name, result in zip(databases, row, strict=True):
+            counterpart = by_database[name].get(case.isso_counterpart or "")
+            cells.append(format_ratio(ratio(result, counterpart) if counterpart else None))
+        notes = []
+        for name, result in zip(databases, row, strict=True):
+            note = "; ".join(
+                note
+                for note in (
+                    cold_note(result, by_database[name].get(case.cold_of)) if case.cold_of else "",
+                    per_comment_note(result) if result else "",
+                    task_worker_note(result) if result else "",
+                )
+                if note
+            )
+            if note:
+                notes.append(f"{DATABASES[name]}: {note}")
+        lines.append("| " + " | ".join(cells + [" · ".join(notes) or "–"]) + " |")
     return "\n".join(lines)

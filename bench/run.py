@@ -4,12 +4,14 @@
 Builds a throwaway database (SQLite in a temp dir, or a new PostgreSQL database when
 DATABASE_URL is set), loads the seed article, generated posts and a comment thread,
 serves the site and Isso with gunicorn and a static copy of the thread JSON with nginx,
-measures each case with wrk and writes bench/results/latest.md. Everything it starts
+measures each case with wrk and writes bench/results/latest-<database>.md and .json
+(bench/merge.py puts both databases side by side). Everything it starts
 or creates is removed at the end, also on error or Ctrl-C. Settings: bench/settings.py.
 """
 
 import argparse
 import datetime
+import http.client
 import importlib.metadata
 import json
 import os
@@ -36,19 +38,23 @@ from bench.processes import (  # noqa: E402
     free_port,
     http_request,
     run_logged,
+    wait_until_idle,
     wait_until_serving,
 )
 from bench.report import (  # noqa: E402
     Case,
+    CaseResult,
     check_targets,
     format_cpu,
     format_ms,
     integrity_note,
     non_2xx_note,
     parse_wrk_result,
+    percentile,
     results_table,
     runs_note,
     targets_table,
+    task_worker_note,
 )
 from deploy.nginx import foreground_command, foreground_config, standalone_config  # noqa: E402
 
@@ -59,14 +65,20 @@ PYTHON = Path(sys.executable)
 
 CASES = [
     Case("page", "Seed post, HTML page", "ours", vs_static=True),
+    Case("page_cold", "Seed post, HTML page, caches emptied", "ours", cold_of="page"),
     Case("page_edge", "Seed post, HTML page, through the nginx front", "edge", vs_static=True),
     Case("v2_detail", "API v2 post detail", "ours", vs_static=True),
+    Case("v2_detail_cold", "API v2 post detail, caches emptied", "ours", cold_of="v2_detail"),
     Case("v2_detail_edge", "API v2 post detail, through the nginx front", "edge", vs_static=True),
     Case("v2_listing", "API v2 post listing, fields=*", "ours", vs_static=True),
     Case(
-        "thread_ours", "Comment thread GET", "ours", isso_counterpart="thread_isso", vs_static=True
+        "thread_ours",
+        "Comment thread GET, the whole thread",
+        "ours",
+        isso_counterpart="thread_isso",
+        vs_static=True,
     ),
-    Case("thread_isso", "Comment thread GET", "isso"),
+    Case("thread_isso", "Comment thread GET, the whole thread", "isso"),
     Case("static", "Thread JSON as a static file (floor)", "static"),
     Case("post_ours", "Comment POST", "ours", "POST", isso_counterpart="post_isso"),
     Case("post_isso", "Comment POST", "isso", "POST"),
@@ -116,8 +128,10 @@ def parse_args():
     parser.add_argument(
         "--output",
         type=Path,
-        default=BENCH / "results" / "latest.md",
-        help="where the Markdown results go ('-' for nowhere)",
+        default=None,
+        help="where the Markdown results go, the JSON beside it ('-' for nowhere; by default "
+        "bench/results/latest-sqlite.md or latest-postgresql.md, which bench/merge.py "
+        "combines into latest.md)",
     )
     args = parser.parse_args()
     for option in ("cases", "profile"):
@@ -165,7 +179,12 @@ def throwaway_postgres(cleanup, database_url):
 
 
 def redis_for_bench(cleanup):
-    """(REDIS_URL, key prefix, how it was chosen). Keys of this run are deleted afterwards."""
+    """(REDIS_URL, key prefix, how it was chosen). Keys of this run are deleted afterwards.
+
+    The prefix is random and the site's caches all start with it (the default cache with
+    "<prefix>:", the comment limits with "<prefix>-limits:"), so "<prefix>*" is this run's
+    keys and nothing else.
+    """
     import redis
 
     url = os.environ.get("REDIS_URL")
@@ -180,13 +199,20 @@ def redis_for_bench(cleanup):
     prefix = f"bench-{secrets.token_hex(4)}"
 
     def delete_keys():
-        client = redis.Redis.from_url(url)
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start : start + 1000])
+        empty_caches(redis.Redis.from_url(url), prefix)
 
     cleanup.callback(delete_keys)
     return url, prefix, chosen
+
+
+def empty_caches(client, prefix):
+    """Delete every key of this run: the cached pages and API answers, thread HTML, the
+    content versions (so each worker's own memory of recent answers, keyed by them,
+    misses too), Wagtail's site root paths and the comment limits."""
+    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+    return len(keys)
 
 
 def count_stored(db, tag, result):
@@ -327,10 +353,12 @@ def gunicorn_ours(port):
 # --- measuring --------------------------------------------------------------------------
 
 
-def wrk_script(workdir, case):
+def wrk_script(workdir, case, *, several_paths=False):
     parts = ["stats.lua"]
     if case.method == "POST":
         parts += ["post_common.lua", f"post_{case.server}.lua"]
+    elif several_paths:
+        parts.append("get_paths.lua")
     script = Path(workdir) / f"{case.key}.lua"
     script.write_text("\n".join((LUA / part).read_text() for part in parts))
     return script
@@ -555,6 +583,8 @@ def build_site(cleanup, args, specs, workdir):
         site["db"] = {"kind": "sqlite", "path": env["SQLITE_PATH"]}
     site["db"]["query"] = "SELECT id, body FROM comments_comment WHERE body LIKE ?"
     site["notes"] = {"Database": database_note, "Cache": cache_note}
+    site["database"] = "postgresql" if database_url else "sqlite"
+    site["redis"] = (redis_url, key_prefix) if redis_url else None
     return env, site
 
 
@@ -572,6 +602,7 @@ def start_site(cleanup, env, site, workdir):
         cwd=ROOT,
     )
     process.companion_pids = [worker.pid]
+    process.task_worker_pid = worker.pid
     url = f"http://127.0.0.1:{port}"
     wait_until_serving(url + site["post_path"], process, "the site", log)
     print(
@@ -603,6 +634,50 @@ def start_isso(cleanup, bin_dir, site_url, post_path, specs):
         "query": "SELECT id, text FROM comments WHERE text LIKE ?",
     }
     return url, process, db
+
+
+def thread_pages(ours_url, isso_url, post_path, post_id, expected):
+    """Our thread's page paths (the whole thread, THREAD_PAGE_SIZE a page), the first
+    page's JSON (the static floor serves it) and the comments each case's answers carry.
+
+    Both servers must send the whole thread, or the comparison is not of equal work.
+    """
+    size = settings.THREAD_PAGE_SIZE
+    first = f"/api/v3/comments/?page={post_id}&limit={size}"
+    first_json = fetch_ok(ours_url + first, "Our comment thread")
+    total = json.loads(first_json)["count"]
+    paths = [first] + [f"{first}&offset={offset}" for offset in range(size, total, size)]
+    ours = sum(len(json.loads(fetch_ok(ours_url + path, "Our thread"))["items"]) for path in paths)
+    theirs = isso.count_comments(json.loads(fetch_ok(f"{isso_url}/?uri={post_path}", "Isso")))
+    if not ours == theirs == expected:
+        raise RuntimeError(
+            f"The thread GETs are not equal work: ours sends {ours} comments in {len(paths)} "
+            f"requests, Isso {theirs}; the thread has {expected}."
+        )
+    return paths, first_json, {"thread_ours": ours / len(paths), "thread_isso": theirs}
+
+
+def cache_emptier(redis_settings):
+    """A function that empties this run's caches, or None without Redis (a per-process
+    cache lives inside the workers, out of the harness's reach)."""
+    if redis_settings is None:
+        return None
+    import redis
+
+    url, prefix = redis_settings
+    client = redis.Redis.from_url(url)
+    return lambda: empty_caches(client, prefix)
+
+
+def write_json(path, *, context, results):
+    """The run's results for bench/merge.py, which puts SQLite and PostgreSQL side by side."""
+    data = {
+        "context": context,
+        "results": {key: result.to_json() for key, result in results.items()},
+    }
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=1) + "\n")
+    temporary.replace(path)
 
 
 def fetch_ok(url, what):
@@ -649,9 +724,11 @@ def combine_runs(runs):
     return result
 
 
-def measure(cleanup, case, url, process, wrk_env, workdir, database, profile):
+def measure(
+    cleanup, case, url, process, wrk_env, workdir, database, profile, comments_per_response=None
+):
     """Warm up, then measure one case; for a POST, check what the database stored."""
-    script = wrk_script(workdir, case)
+    script = wrk_script(workdir, case, several_paths="BENCH_GET_PATHS" in wrk_env)
     run_tag = f"{case.server}-{secrets.token_hex(3)}"
     warmup_env = {**wrk_env, "BENCH_RUN_TAG": f"{run_tag}-warmup"}
     warmup = run_wrk(url, script, settings.WARMUP_SECONDS, warmup_env, workdir / "warmup.json")
@@ -669,7 +746,8 @@ def measure(cleanup, case, url, process, wrk_env, workdir, database, profile):
             *children_of(process.pid),
             *getattr(process, "companion_pids", []),
         ]
-        cpu_before = cpu_seconds(server_pids)
+        task_worker = [process.task_worker_pid] if hasattr(process, "task_worker_pid") else []
+        cpu_before, task_cpu_before = cpu_seconds(server_pids), cpu_seconds(task_worker)
         run = run_wrk(
             url,
             script,
@@ -678,24 +756,87 @@ def measure(cleanup, case, url, process, wrk_env, workdir, database, profile):
             workdir / f"{case.key}-{repeat}.json",
         )
         run.server_cpu_seconds = cpu_seconds(server_pids) - cpu_before
+        if task_worker:
+            run.task_worker_cpu_seconds = cpu_seconds(task_worker) - task_cpu_before
         drain(url, case)
         if case.method == "POST":
             run.stored = count_stored(database, tag, run)
         runs.append(run)
     result = combine_runs(runs)
+    result.comments_per_response = comments_per_response
     if case.method == "POST":
         warm_stored = count_stored(database, f"{run_tag}-warmup", warmup)
         if warm_stored["lost"] or warm_stored["duplicates"]:
             print(f"  warning: the warm-up of {case.key} lost or duplicated: {warm_stored}")
+    print_case(case, result, profilers)
+    return result
+
+
+def print_case(case, result, profilers=()):
     line = f"  {case.key:<12} {result.rps:>9,.1f} req/s  p50 {format_ms(result.p50_ms):>9}"
     line += f"  p99 {format_ms(result.p99_ms):>9}  CPU {format_cpu(result.cpu_ms_per_request)}/req"
-    notes = (runs_note(result), non_2xx_note(result), integrity_note(result))
+    notes = (
+        task_worker_note(result),
+        runs_note(result),
+        non_2xx_note(result),
+        integrity_note(result),
+    )
     if note := "; ".join(filter(None, notes)):
         line += f"  ({note})"
     print(line)
     if profilers:
         print(f"    profile: {summarise_profiles(profilers, case.key)}")
-    return result
+
+
+def measure_cold(url, process, empty, seconds):
+    """One reader at a time, the caches emptied before each request: what the first
+    reader after a change pays. wrk cannot empty a cache between its requests, so this
+    loop sends them itself, on one keep-alive connection as a browser would.
+
+    Only the request is timed; emptying Redis happens between requests, and the CPU it
+    costs is Redis's, which is not counted as the server's.
+    """
+    parsed = urllib.parse.urlsplit(url)
+    target = parsed.path + (f"?{parsed.query}" if parsed.query else "")
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+    latencies, statuses, received, served_from_cache = [], {}, 0, 0
+    server_pids = [process.pid, *children_of(process.pid)]
+    cpu_before = cpu_seconds(server_pids)
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline or len(latencies) < settings.COLD_MIN_REQUESTS:
+            empty()
+            started = time.perf_counter()
+            connection.request("GET", target)
+            response = connection.getresponse()
+            body = response.read()
+            latencies.append(time.perf_counter() - started)
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+            served_from_cache += response.getheader("X-Page-Cache") == "hit"
+            received += len(body) + sum(len(k) + len(v) + 4 for k, v in response.getheaders())
+    finally:
+        connection.close()
+    server_cpu = cpu_seconds(server_pids) - cpu_before
+    if served_from_cache:
+        print(f"  warning: {served_from_cache} cold requests were page-cache hits")
+    return cold_result(latencies, statuses, received, server_cpu)
+
+
+def cold_result(latencies, statuses, received, server_cpu):
+    """The loop's timings (seconds) as wrk's would be: req/s is one reader's, 1 / mean."""
+    milliseconds = [1000 * latency for latency in latencies]
+    return CaseResult(
+        requests=len(latencies),
+        seconds=sum(latencies),
+        bytes=received,
+        p50_ms=percentile(milliseconds, 50),
+        p90_ms=percentile(milliseconds, 90),
+        p99_ms=percentile(milliseconds, 99),
+        max_ms=max(milliseconds, default=0.0),
+        errors={"connect": 0, "read": 0, "write": 0, "status": 0, "timeout": 0},
+        statuses=statuses,
+        server_cpu_seconds=server_cpu,
+    )
 
 
 def main():
@@ -714,8 +855,9 @@ def main():
         ours_url, ours = start_site(cleanup, env, site, workdir)
         post_id, post_path = site["post_id"], site["post_path"]
         isso_url, isso_process, isso_db = start_isso(cleanup, isso_bin, ours_url, post_path, specs)
-        thread_path = f"/api/v3/comments/?page={post_id}&limit={settings.THREAD_PAGE_SIZE}"
-        thread_json = fetch_ok(ours_url + thread_path, "Our comment thread")
+        thread_paths, thread_json, per_response = thread_pages(
+            ours_url, isso_url, post_path, post_id, len(specs)
+        )
         static_url, nginx = start_nginx(cleanup, thread_json)
         print(f"nginx: {static_url}/thread.json ({len(thread_json):,} bytes, our thread's JSON)")
         edge_url, front = start_front(cleanup, ours_url, ours, env, post_path)
@@ -730,11 +872,13 @@ def main():
         }
         paths = {
             "page": post_path,
+            "page_cold": post_path,
             "v2_detail": f"/api/v2/pages/{post_id}/",
+            "v2_detail_cold": f"/api/v2/pages/{post_id}/",
             "page_edge": post_path,
             "v2_detail_edge": f"/api/v2/pages/{post_id}/",
             "v2_listing": "/api/v2/pages/?type=blog.BlogPostPage&fields=*",
-            "thread_ours": thread_path,
+            "thread_ours": thread_paths,
             "thread_isso": f"/?uri={post_path}",
             "static": "/thread.json",
             "post_ours": "/api/v3/comments/",
@@ -758,31 +902,52 @@ def main():
                 f"  warning: the load average is {load_before[0]:.1f} on "
                 f"{os.cpu_count()} cores; other work on this machine will lower the numbers"
             )
+        # The task worker's start-up, and whatever the build queued, would otherwise count
+        # in the first cases' CPU/req.
+        waited = wait_until_idle([ours.task_worker_pid])
+        if waited is None:
+            print("  warning: the task worker is still busy; the first cases count its CPU")
+        elif waited > 1.5:
+            print(f"  waited {waited:.0f} s for the task worker to go idle")
         results = {}
+        empty = cache_emptier(site["redis"])
         for case in selected:
             base_url, process = servers[case.server]
-            url = base_url + paths[case.key]
+            case_paths = paths[case.key] if isinstance(paths[case.key], list) else [paths[case.key]]
+            url = base_url + case_paths[0]
             if case.method == "GET":
                 status, body = http_request(url)
                 if status != 200:
                     print(f"  {case.key}: skipped, {url} answered HTTP {status}: {body[:200]!r}")
                     continue
+            if case.cold_of:
+                if empty is None:
+                    print(f"  {case.key}: skipped, emptying the caches needs Redis")
+                    continue
+                result = measure_cold(url, process, empty, settings.DURATION_SECONDS)
+                print_case(case, result)
+                results[case.key] = result
+                continue
+            case_env = dict(wrk_env)
+            if len(case_paths) > 1:
+                case_env["BENCH_GET_PATHS"] = " ".join(case_paths)
             results[case.key] = measure(
                 cleanup,
                 case,
                 url,
                 process,
-                wrk_env,
+                case_env,
                 workdir,
                 databases.get(case.server),
                 profile=case.key in args.profile,
+                comments_per_response=per_response.get(case.key),
             )
 
         checks = check_targets(results)
         print(f"\n{results_table(CASES, results)}\n\n{targets_table(checks)}")
         context = {
             "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "setup": run_settings(args, site, thread_path, post_path),
+            "setup": run_settings(args, site, thread_paths, post_path),
             "machine": {
                 **machine_info(),
                 "Load average (1, 5, 15 min)": f"{format_load(load_before)} before, "
@@ -790,10 +955,10 @@ def main():
             },
         }
         if args.output != Path("-"):
-            write_markdown(
-                args.output, context=context, cases=CASES, results=results, checks=checks
-            )
-            print(f"\nWritten to {args.output}")
+            output = args.output or BENCH / "results" / f"latest-{site['database']}.md"
+            write_markdown(output, context=context, cases=CASES, results=results, checks=checks)
+            write_json(output.with_suffix(".json"), context=context, results=results)
+            print(f"\nWritten to {output} and {output.with_suffix('.json')}")
     return 0
 
 
@@ -801,7 +966,7 @@ def format_load(load):
     return " / ".join(f"{value:.2f}" for value in load)
 
 
-def run_settings(args, site, thread_path, post_path):
+def run_settings(args, site, thread_paths, post_path):
     return {
         "wrk": f"{settings.THREADS} threads, {settings.CONNECTIONS} connections, "
         f"{settings.WARMUP_SECONDS:g} s warm-up, {settings.DURATION_SECONDS:g} s measured "
@@ -813,8 +978,15 @@ def run_settings(args, site, thread_path, post_path):
         "Content": f"seed article + {args.posts} generated posts; a thread of {args.comments} "
         f"comments ({args.replies} of them replies) on the seed article, the same in Isso",
         **site["notes"],
-        "Thread GET": f"ours `{thread_path}` (at most {settings.THREAD_PAGE_SIZE} comments a "
-        f"page), Isso `/?uri={post_path}` (the whole thread)",
+        "Thread GET": f"the whole thread of {args.comments} comments from both: ours in "
+        f"{len(thread_paths)} requests of at most {settings.THREAD_PAGE_SIZE} comments, taken "
+        f"in turn (`{thread_paths[0]}`, then `&offset=`…), Isso in one (`/?uri={post_path}`); "
+        "ours/Isso compares comments per second",
+        "Cold cases": "one request at a time on one keep-alive connection, every key of the "
+        "run deleted from Redis before each (cached pages and API answers, content versions, "
+        "thread HTML, site root paths); the workers' own memory of recent answers is keyed "
+        "by the content versions, so it misses too. Python's imports and compiled "
+        "templates stay warm",
         "Comment rules": "COMMENTS_RATE_LIMITS=off (flood and timing rules off)",
     }
 

@@ -35,8 +35,14 @@ COMMENTS = _int("BENCH_COMMENTS", 100)
 REPLIES = _int("BENCH_REPLIES", 20)
 
 #: Our thread endpoint pages its answer; 50 is the most one request may ask for
-#: (WAGTAILAPI_LIMIT_MAX), the closest to Isso's whole thread in one response.
+#: (WAGTAILAPI_LIMIT_MAX). The thread case reads the whole thread in pages of this size,
+#: as many requests as it takes, while Isso sends it in one: both deliver every comment,
+#: and the ratio compares comments per second.
 THREAD_PAGE_SIZE = _int("BENCH_THREAD_LIMIT", 50)
+
+#: Cold cases (caches emptied before every request) run for BENCH_DURATION one request
+#: at a time, and at least this many requests, so p99 means something.
+COLD_MIN_REQUESTS = _int("BENCH_COLD_MIN_REQUESTS", 20)
 
 #: Redis database used when REDIS_URL is not set and Redis answers on 127.0.0.1:6379.
 #: Keys carry a per-run prefix and are deleted afterwards; nothing else is touched.

@@ -94,7 +94,7 @@ def test_table_has_a_row_per_case_run_with_ratios():
     table = results_table(CASES, results).splitlines()
 
     assert len(table) == 2 + 3
-    ours = next(line for line in table if "Comment thread GET | ours" in line)
+    ours = next(line for line in table if "Comment thread GET, the whole thread | ours" in line)
     assert "| 2,000 |" in ours
     assert "| 100× |" in ours  # ours/Isso
     assert "| 0.10× |" in ours  # ours/static
