@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("comments", "0007_reports"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -15,33 +14,108 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ModerationLinkUse',
+            name="ModerationLinkUse",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nonce', models.CharField(max_length=32, unique=True)),
-                ('comment_id', models.PositiveBigIntegerField()),
-                ('action', models.CharField(max_length=10)),
-                ('used_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("nonce", models.CharField(max_length=32, unique=True)),
+                ("comment_id", models.PositiveBigIntegerField()),
+                ("action", models.CharField(max_length=10)),
+                ("used_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Ban',
+            name="Ban",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('email', 'Email'), ('ip', 'IP address'), ('network', 'Network')], max_length=10)),
-                ('value', models.CharField(help_text='An email, an IP address, or a network as 192.0.2.0/24 or 2001:db8::/64.', max_length=254)),
-                ('reason', models.CharField(help_text='Why; moderators see it, readers never.', max_length=255)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField(blank=True, help_text='Empty: for good.', null=True)),
-                ('lifted_at', models.DateTimeField(blank=True, null=True)),
-                ('comment', models.ForeignKey(blank=True, help_text='The comment the ban was made from, if it was.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='bans', to='comments.comment')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lifted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("email", "Email"), ("ip", "IP address"), ("network", "Network")],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "value",
+                    models.CharField(
+                        help_text=(
+                            "An email, an IP address, or a network as 192.0.2.0/24 or "
+                            "2001:db8::/64."
+                        ),
+                        max_length=254,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        help_text="Why; moderators see it, readers never.", max_length=255
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "expires_at",
+                    models.DateTimeField(blank=True, help_text="Empty: for good.", null=True),
+                ),
+                ("lifted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "comment",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The comment the ban was made from, if it was.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="bans",
+                        to="comments.comment",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lifted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(condition=models.Q(('lifted_at__isnull', True)), fields=['value', 'expires_at'], name='ban_unlifted_value_idx')],
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("lifted_at__isnull", True)),
+                        fields=["value", "expires_at"],
+                        name="ban_unlifted_value_idx",
+                    )
+                ],
             },
         ),
     ]

@@ -5,38 +5,108 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("comments", "0006_unannounced_held_comments_index"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='comment',
-            name='reports_kept_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='When a moderator kept it despite reports: later ones no longer hide it.', null=True),
+            model_name="comment",
+            name="reports_kept_at",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                help_text="When a moderator kept it despite reports: later ones no longer hide it.",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='comment',
-            name='reports_notice_sent_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='When moderators were told reports hid this comment (only ever once).', null=True),
+            model_name="comment",
+            name="reports_notice_sent_at",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                help_text="When moderators were told reports hid this comment (only ever once).",
+                null=True,
+            ),
         ),
         migrations.CreateModel(
-            name='CommentReport',
+            name="CommentReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('spam', 'Spam'), ('abuse', 'Abuse or harassment'), ('misinformation', 'Health misinformation'), ('off_topic', 'Off-topic'), ('other', 'Something else')], max_length=20)),
-                ('note', models.TextField(blank=True, max_length=500)),
-                ('reporter_key', models.CharField(editable=False, help_text='Keyed hash of the account or the address.', max_length=64)),
-                ('browser_key', models.CharField(blank=True, editable=False, help_text="Keyed hash of the browser's id.", max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('cleared_at', models.DateTimeField(blank=True, help_text="When a moderator's keep closed this report.", null=True)),
-                ('comment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='comments.comment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("spam", "Spam"),
+                            ("abuse", "Abuse or harassment"),
+                            ("misinformation", "Health misinformation"),
+                            ("off_topic", "Off-topic"),
+                            ("other", "Something else"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("note", models.TextField(blank=True, max_length=500)),
+                (
+                    "reporter_key",
+                    models.CharField(
+                        editable=False,
+                        help_text="Keyed hash of the account or the address.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "browser_key",
+                    models.CharField(
+                        blank=True,
+                        editable=False,
+                        help_text="Keyed hash of the browser's id.",
+                        max_length=64,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "cleared_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When a moderator's keep closed this report.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "comment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="comments.comment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
-                'indexes': [models.Index(condition=models.Q(('cleared_at__isnull', True)), fields=['comment'], name='report_open_idx')],
-                'constraints': [models.UniqueConstraint(fields=('comment', 'reporter_key'), name='report_once_per_reader'), models.UniqueConstraint(condition=models.Q(('browser_key', ''), _negated=True), fields=('comment', 'browser_key'), name='report_once_per_browser')],
+                "ordering": ["created_at", "pk"],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("cleared_at__isnull", True)),
+                        fields=["comment"],
+                        name="report_open_idx",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("comment", "reporter_key"), name="report_once_per_reader"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("browser_key", ""), _negated=True),
+                        fields=("comment", "browser_key"),
+                        name="report_once_per_browser",
+                    ),
+                ],
             },
         ),
     ]

@@ -5,21 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('blog', '0010_import_origins'),
+        ("blog", "0010_import_origins"),
         ("comments", "0007_bans"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='comment',
-            name='pinned_at',
-            field=models.DateTimeField(blank=True, editable=False, help_text='Set while a moderator has pinned this comment to the top of its thread.', null=True),
+            model_name="comment",
+            name="pinned_at",
+            field=models.DateTimeField(
+                blank=True,
+                editable=False,
+                help_text="Set while a moderator has pinned this comment to the top of its thread.",
+                null=True,
+            ),
         ),
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(condition=models.Q(('pinned_at__isnull', False)), fields=['post', 'pinned_at'], name='comment_pinned_idx'),
+            model_name="comment",
+            index=models.Index(
+                condition=models.Q(("pinned_at__isnull", False)),
+                fields=["post", "pinned_at"],
+                name="comment_pinned_idx",
+            ),
         ),
     ]
