@@ -424,6 +424,15 @@ def form_errors(form):
     ]
 
 
+def refusal(status, message, retry_after=None):
+    """A refused request as a problem, with ``Retry-After`` when waiting will help (429,
+    503): one spelling for every endpoint a reader posts to."""
+    response = problem_response(status=status, detail=message)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
 def no_such_post():
     return problem_response(
         status=422,
@@ -472,10 +481,7 @@ def create_comment(request: HttpRequest, data: CommentIn):
     except PostUnavailable:
         return no_such_post()
     except (CommentRefused, CommentRulesUnavailable, InvalidClientAddress) as refused:
-        response = problem_response(status=refused.status_code, detail=refused.message)
-        if refused.retry_after:
-            response["Retry-After"] = str(refused.retry_after)
-        return response
+        return refusal(refused.status_code, refused.message, refused.retry_after)
     return Status(
         201,
         {
@@ -602,10 +608,7 @@ def report_comment(
             comment, reporter, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
         )
     except (reports.ReportRefused, CommentRulesUnavailable, InvalidClientAddress) as refused:
-        refusal = problem_response(status=refused.status_code, detail=refused.message)
-        if refused.retry_after:
-            refusal["Retry-After"] = str(refused.retry_after)
-        return refusal
+        return refusal(refused.status_code, refused.message, refused.retry_after)
     reports.remember_browser(response, browser_id)
     return Status(201, {"comment": comment.pk, "reason": form.cleaned_data["reason"]})
 
@@ -632,14 +635,9 @@ def request_confirmation(request: HttpRequest, data: ConfirmationRequest):
     try:
         verification.request_confirmation(form.cleaned_data["email"], client_ip(request))
     except verification.TooManyRequests as refused:
-        response = problem_response(status=429, detail=refused.message)
-        response["Retry-After"] = str(refused.retry_after)
-        return response
+        return refusal(429, refused.message, refused.retry_after)
     except (CommentRulesUnavailable, InvalidClientAddress) as refused:
-        response = problem_response(status=refused.status_code, detail=refused.message)
-        if refused.retry_after:
-            response["Retry-After"] = str(refused.retry_after)
-        return response
+        return refusal(refused.status_code, refused.message, refused.retry_after)
     return Status(202, {"detail": "If this address can receive email, a link is on its way."})
 
 
