@@ -47,6 +47,8 @@ FREQUENT_AUTHOR_COMMENTS = 2_000
 #: A reply is never deeper than this: thread paths are 255 characters, 11 per level.
 MAX_DEPTH = 8
 REPLY_SHARE = 0.4
+#: Positions among the seed article's comments of threads pinned when they are approved roots.
+PINNED_SEED_COMMENTS = (3, 11)
 #: Words the comments are made of; "magnesium" is common, "zygapophyseal" rare (search cases).
 COMMON_SENTENCES = [
     "I tried magnesium for the cramps in my calves and noticed no difference after a month.",
@@ -290,6 +292,7 @@ def generate_comments(cursor, post_dates, seed_post_id, args, rng, now):
         "author_url", "body", "body_html", "status", "reason", "status_before_removal",
         "fingerprint", "ip_address", "user_agent", "created_at", "updated_at", "moderated_at",
         "notify_replies", "unsubscribe_token", "is_staff_reply", "held_notice_sent_at",
+        "edit_secret_hash", "author_confirmed", "pinned_at",
     ]  # fmt: skip
     written = {"by_status": dict.fromkeys(statuses, 0), "replies": 0}
 
@@ -338,6 +341,11 @@ def generate_comments(cursor, post_dates, seed_post_id, args, rng, now):
                     created if status != "pending" else None,
                     False, hashlib.sha256(f"token:{comment_id}".encode()).hexdigest()[:43],
                     False, created if status == "pending" else None,
+                    # Approved authors confirmed their address (issue 14); moderators pinned
+                    # two of the seed article's early threads.
+                    "", status == "approved",
+                    created if post_id == seed_post_id and number in PINNED_SEED_COMMENTS
+                    and depth == 0 and status == "approved" else None,
                 ]  # fmt: skip
 
     copy_rows(cursor, "comments_comment", columns, rows())
