@@ -358,6 +358,8 @@ def main():
     env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="cms.settings.dev")
     timer = Timer()
     started = time.perf_counter()
+    # The machine is shared: the phases' times mean little without what else ran.
+    load_before = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     with timer.phase("create database, migrate, seed content"):
         recreate_database(url, args.database)
         manage("migrate", "--noinput", env=env)
@@ -404,6 +406,8 @@ def main():
         "peak_memory_of_migrate_and_seed_mb": round(
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         ),
+        "load_average_before": load_before,
+        "load_average_after": ", ".join(f"{value:.2f}" for value in os.getloadavg()),
     }
     text = json.dumps(summary, indent=2)
     print(text)
