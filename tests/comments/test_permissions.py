@@ -462,3 +462,35 @@ def test_the_ban_api_asks_for_the_same_permissions(
     allowed = getattr(client, method)(url, **kwargs)
 
     assert allowed.status_code in (200, 201), allowed.content
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", ["pin", "unpin"])
+def test_bulk_pin_and_unpin(client_as, seed_post, role, action):
+    from blog.comments.pinning import pin
+
+    comments = [make_comment(seed_post, status=Status.APPROVED) for _ in range(2)]
+    if action == "unpin":
+        pinner = make_superuser("pinner")
+        for comment in comments:
+            pin(comment.pk, pinner)
+    before = sorted(Comment.objects.values_list("pk", "pinned_at"))
+    logs_before = comment_logs().count()
+    bulk_url = reverse("wagtail_bulk_action", args=["comments", "comment", action])
+    query = "?" + "&".join(f"id={comment.pk}" for comment in comments)
+    client = client_as(role)
+
+    confirm = client.get(bulk_url + query)
+    response = client.post(bulk_url + query)
+
+    pinned = set(Comment.objects.exclude(pinned_at=None).values_list("pk", flat=True))
+    if role in ALLOWED:
+        assert confirm.status_code == 200
+        assert response.status_code == 302
+        assert pinned == ({comment.pk for comment in comments} if action == "pin" else set())
+        assert comment_logs().filter(action=f"comments.{action}").count() == 2
+    else:
+        assert_refused_change(role, confirm)
+        assert_refused_change(role, response)
+        assert sorted(Comment.objects.values_list("pk", "pinned_at")) == before
+        assert comment_logs().count() == logs_before
