@@ -22,6 +22,7 @@ from wagtail.api.v3.pagination import WagtailLimitOffsetPagination
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from .api_moderators import MODERATORS_ONLY, require_moderator
 from .bans import (
     MAX_BAN_DAYS,
     Ban,
@@ -32,7 +33,6 @@ from .bans import (
     may_manage_bans,
 )
 from .models import Comment
-from .submission import can_moderate
 
 BanId = Annotated[int, Field(gt=0, le=2**63 - 1)]
 BanState = Literal["active", "expired", "lifted"]
@@ -87,11 +87,6 @@ BAN_REFUSALS = {
 }
 
 
-def require_moderator(request):
-    if not can_moderate(request.user):
-        raise PermissionDenied("This token's user may not moderate comments.")
-
-
 def require_ban_permission(request, action):
     require_moderator(request)
     if not may_manage_bans(request.user, action):
@@ -114,7 +109,7 @@ def ban_problem(error):
         "403: the token's user may not moderate, or not view bans."
     ),
     operation_id="comments_bans_list",
-    openapi_extra={"responses": {403: {"description": "This user may not moderate comments."}}},
+    openapi_extra=MODERATORS_ONLY,
 )
 @paginate(WagtailLimitOffsetPagination)
 def list_bans(request: HttpRequest, query: BanQuery = Query(...), **kwargs):  # noqa: B008
