@@ -21,7 +21,6 @@ import datetime
 from typing import Annotated, Literal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -37,6 +36,7 @@ from blog.models import BlogPostPage
 
 from . import editing, form_tokens, reports, verification
 from .addresses import InvalidClientAddress, client_ip
+from .api_moderators import MODERATORS_ONLY, require_moderator
 from .bans_api import router as bans_router
 from .forms import ConfirmationRequestForm
 from .limits import CommentRulesUnavailable
@@ -46,7 +46,7 @@ from .pinning import PinRefused, pin, unpin
 from .post_lookup import live_post
 from .rules import CommentRefused, DuplicateComment, PostUnavailable
 from .sorting import DEFAULT_ORDER, ORDERS, flatten
-from .submission import NO_SUCH_POST, CommentInvalid, can_moderate, submit_comment
+from .submission import NO_SUCH_POST, CommentInvalid, submit_comment
 from .threads import public_thread, sorted_tree
 
 MAX_COUNTED_POSTS = 100
@@ -664,11 +664,6 @@ def confirm_email(request: HttpRequest, data: ConfirmationUse):
     }
 
 
-def require_moderator(request):
-    if not can_moderate(request.user):
-        raise PermissionDenied("This token's user may not moderate comments.")
-
-
 @moderation_router.get(
     "/",
     response=list[ModeratedCommentOut],
@@ -679,7 +674,7 @@ def require_moderator(request):
         "asked for, optionally of one post. 403: the token's user may not moderate."
     ),
     operation_id="comments_moderation_list",
-    openapi_extra={"responses": {403: {"description": "This user may not moderate comments."}}},
+    openapi_extra=MODERATORS_ONLY,
 )
 @paginate(WagtailLimitOffsetPagination)
 def moderation_queue(request: HttpRequest, query: ModerationQuery = Query(...), **kwargs):  # noqa: B008

@@ -11,7 +11,8 @@ when a moderator lifts it (``lifted_at``); the row stays, for the audit trail.
 
 ``create_ban`` and ``lift_ban`` are the one way bans change (admin and API alike), and
 both write a Wagtail log entry on the ban and, for a ban made from a comment, on that
-comment, so its history shows it.
+comment, so its history shows it. ``may_manage_bans`` is the one rule for who may see,
+make and lift them, in the admin and the API alike.
 """
 
 import datetime
@@ -34,6 +35,18 @@ MAX_BAN_DAYS = 3650
 
 BAN_LOG_ACTION = "comments.ban"
 LIFT_LOG_ACTION = "comments.ban_lift"
+
+#: Django's own permissions on bans, per thing a moderator does with them: an
+#: administrator ticks them per group (Settings > Groups), and Wagtail's site history
+#: shows ban entries to whoever holds one of them. Lifting is the one change a ban takes;
+#: no one deletes a ban (its row is the audit trail), so "delete" is granted to no one.
+BAN_PERMISSIONS = {
+    "view": "comments.view_ban",
+    "add": "comments.add_ban",
+    "lift": "comments.change_ban",
+}
+#: Spelled here rather than imported from ``submission``, which imports this module.
+MODERATE_PERMISSION = "comments.moderate_comment"
 
 
 class BanError(ValueError):
@@ -128,6 +141,19 @@ class Ban(models.Model):
         """Why a banned author's comment is spam, as moderators read it (the comment's
         ``reason``; the moderation API shows it, so no email or address)."""
         return f"The author's {self.get_kind_display().lower()} is banned (ban #{self.pk})"
+
+
+def may_manage_bans(user, action):
+    """Whether ``user`` may ``action`` ("view", "add" or "lift") bans. Bans show emails
+    and addresses, which only moderators see, so a ban permission counts only for a user
+    who may also moderate comments."""
+    return bool(
+        action in BAN_PERMISSIONS
+        and user
+        and user.is_authenticated
+        and user.has_perm(MODERATE_PERMISSION)
+        and user.has_perm(BAN_PERMISSIONS[action])
+    )
 
 
 def network_of(address):

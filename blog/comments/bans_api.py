@@ -1,6 +1,7 @@
 """
 The ban list for moderators' apps: /api/v3/comments/moderation/bans/ (list, create,
-lift), behind the moderation router's bearer tokens and "Can moderate comments".
+lift), behind the moderation router's bearer tokens, "Can moderate comments" and the
+ban permissions of the token's user (``bans.may_manage_bans``, as in the admin).
 
 These are the only API answers that carry an email or an IP address: the banned value
 is what a moderator manages here. No public endpoint says anything about bans; a banned
@@ -21,9 +22,17 @@ from wagtail.api.v3.pagination import WagtailLimitOffsetPagination
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from .bans import MAX_BAN_DAYS, Ban, BanConflict, BanError, create_ban, lift_ban
+from .api_moderators import MODERATORS_ONLY, require_moderator
+from .bans import (
+    MAX_BAN_DAYS,
+    Ban,
+    BanConflict,
+    BanError,
+    create_ban,
+    lift_ban,
+    may_manage_bans,
+)
 from .models import Comment
-from .submission import can_moderate
 
 BanId = Annotated[int, Field(gt=0, le=2**63 - 1)]
 BanState = Literal["active", "expired", "lifted"]
@@ -70,9 +79,18 @@ class BanQuery(Schema):
     state: BanState | Literal["all"] = Field("active", description="Which bans to list.")
 
 
-def require_moderator(request):
-    if not can_moderate(request.user):
-        raise PermissionDenied("This token's user may not moderate comments.")
+#: What a moderator without the ban permission for an action is told.
+BAN_REFUSALS = {
+    "view": "This token's user may not view bans.",
+    "add": "This token's user may not ban.",
+    "lift": "This token's user may not lift bans.",
+}
+
+
+def require_ban_permission(request, action):
+    require_moderator(request)
+    if not may_manage_bans(request.user, action):
+        raise PermissionDenied(BAN_REFUSALS[action])
 
 
 def ban_problem(error):
@@ -88,14 +106,14 @@ def ban_problem(error):
     summary="Bans, for moderators",
     description=(
         "Bans on emails, IP addresses and networks, newest first; active ones by default. "
-        "403: the token's user may not moderate."
+        "403: the token's user may not moderate, or not view bans."
     ),
     operation_id="comments_bans_list",
-    openapi_extra={"responses": {403: {"description": "This user may not moderate comments."}}},
+    openapi_extra=MODERATORS_ONLY,
 )
 @paginate(WagtailLimitOffsetPagination)
 def list_bans(request: HttpRequest, query: BanQuery = Query(...), **kwargs):  # noqa: B008
-    require_moderator(request)
+    require_ban_permission(request, "view")
     now = timezone.now()
     bans = {
         "active": Ban.objects.active(now),
@@ -119,14 +137,14 @@ def list_bans(request: HttpRequest, query: BanQuery = Query(...), **kwargs):  # 
     summary="Ban an email, an IP address or a network",
     description=(
         "New comments from a banned author go to spam; the author is told, as for any held "
-        "comment, that theirs awaits moderation. 403: the token's user may not moderate; "
-        "404: no comment has the id in `comment`; 409: already banned (lift that ban "
-        "first); 422: the value cannot be banned as this kind (the detail says why)."
+        "comment, that theirs awaits moderation. 403: the token's user may not moderate or "
+        "not ban; 404: no comment has the id in `comment`; 409: already banned (lift that "
+        "ban first); 422: the value cannot be banned as this kind (the detail says why)."
     ),
     operation_id="comments_bans_create",
 )
 def create(request: HttpRequest, data: BanIn):
-    require_moderator(request)
+    require_ban_permission(request, "add")
     comment = get_object_or_404(Comment, pk=data.comment) if data.comment else None
     try:
         ban = create_ban(
@@ -149,13 +167,13 @@ def create(request: HttpRequest, data: BanIn):
     summary="Lift a ban",
     description=(
         "Ends an active ban now; it stays in the list as lifted. 403: the token's user may "
-        "not moderate; 404: no ban has this id; 409: the ban has already expired or been "
-        "lifted."
+        "not moderate or not lift bans; 404: no ban has this id; 409: the ban has already "
+        "expired or been lifted."
     ),
     operation_id="comments_bans_lift",
 )
 def lift(request: HttpRequest, ban_id: BanId):
-    require_moderator(request)
+    require_ban_permission(request, "lift")
     ban = get_object_or_404(Ban, pk=ban_id)
     try:
         return lift_ban(ban, user=request.user)

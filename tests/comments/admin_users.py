@@ -1,6 +1,6 @@
 """The people of the moderation admin, built the way a site administrator sets them up:
 editors in Wagtail's own "Editors" group, moderators in a group with the admin-access
-permission and "Can moderate comments"."""
+permission, "Can moderate comments" and the ban permissions (view, add, change: lift)."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -14,6 +14,10 @@ def moderators_group():
         group.permissions.add(
             Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"),
             Permission.objects.get(content_type__app_label="comments", codename="moderate_comment"),
+            *Permission.objects.filter(
+                content_type__app_label="comments",
+                codename__in=["view_ban", "add_ban", "change_ban"],
+            ),
         )
     return group
 

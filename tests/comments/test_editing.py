@@ -62,6 +62,16 @@ def post_through_form(post, body="Magnesium did nothing for my cramps.", **field
     return client, comment, response
 
 
+def edit_through_form(client, comment, body):
+    """The author sends the edit form of their comment with ``body``, as a browser does."""
+    return client.post(f"/comments/{comment.pk}/edit/", {"body": body})
+
+
+def delete_through_form(client, comment):
+    """The author confirms the delete form of their comment, as a browser does."""
+    return client.post(f"/comments/{comment.pk}/delete/")
+
+
 def snapshot(comment_id):
     """Everything an edit or delete could change, for "nothing changed" checks."""
     row = Comment.objects.filter(pk=comment_id).values().first()
@@ -116,9 +126,7 @@ def test_the_author_edits_within_the_window_and_readers_see_edited(seed_post, kn
     textarea = html_of(form_page).select_one("textarea[name=body]")
     assert textarea.get_text().strip() == comment.body
 
-    saved = client.post(
-        f"/comments/{comment.pk}/edit/", {"body": "Magnesium did nothing for my night cramps."}
-    )
+    saved = edit_through_form(client, comment, "Magnesium did nothing for my night cramps.")
     assert saved.status_code == 303
     assert saved["Location"].endswith(f"#comment-{comment.pk}")
 
@@ -203,9 +211,9 @@ def test_refused_edits_and_deletes_through_the_form_change_nothing(
 
     for response in (
         author.get(f"/comments/{comment.pk}/edit/"),
-        author.post(f"/comments/{comment.pk}/edit/", {"body": "Changed my mind entirely."}),
+        edit_through_form(author, comment, "Changed my mind entirely."),
         author.get(f"/comments/{comment.pk}/delete/"),
-        author.post(f"/comments/{comment.pk}/delete/"),
+        delete_through_form(author, comment),
     ):
         assert response.status_code == status, (situation, response.content)
         message = html_of(response).select_one(".comment-edit__refused").get_text()
@@ -218,7 +226,7 @@ def test_an_edit_by_an_author_banned_since_posting_goes_to_spam(seed_post, known
     assert comment.status == Status.APPROVED
     create_ban("email", value=KNOWN_EMAIL, user=make_moderator(), reason="Spam wave", days=7)
 
-    response = author.post(f"/comments/{comment.pk}/edit/", {"body": "Same words, new wording."})
+    response = edit_through_form(author, comment, "Same words, new wording.")
 
     assert response.status_code == 303
     comment.refresh_from_db()
@@ -236,9 +244,8 @@ def test_an_edit_that_gains_links_goes_back_to_pending_and_leaves_the_page(
     assert "Magnesium did nothing" in stranger.get(seed_post.url).content.decode()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = author.post(
-            f"/comments/{comment.pk}/edit/",
-            {"body": "Buy here https://pills-shop.com/a and https://pills-shop.com/b"},
+        response = edit_through_form(
+            author, comment, "Buy here https://pills-shop.com/a and https://pills-shop.com/b"
         )
     assert response.status_code == 303
     comment.refresh_from_db()
@@ -258,7 +265,7 @@ def test_blocked_words_send_an_edit_to_spam(seed_post, known_author):
     rules.blocked_words = "casino"
     rules.save()
     author, comment, _ = post_through_form(seed_post)
-    author.post(f"/comments/{comment.pk}/edit/", {"body": "Try the casino instead."})
+    edit_through_form(author, comment, "Try the casino instead.")
     comment.refresh_from_db()
     assert comment.status == Status.SPAM
 
@@ -266,7 +273,7 @@ def test_blocked_words_send_an_edit_to_spam(seed_post, known_author):
 def test_editing_a_held_comment_does_not_publish_it(seed_post):
     author, comment, _ = post_through_form(seed_post, author_email="new@example.com")
     assert comment.status == Status.PENDING
-    author.post(f"/comments/{comment.pk}/edit/", {"body": "A tidier first comment."})
+    edit_through_form(author, comment, "A tidier first comment.")
     comment.refresh_from_db()
     assert comment.body == "A tidier first comment."
     assert comment.status == Status.PENDING
@@ -275,7 +282,7 @@ def test_editing_a_held_comment_does_not_publish_it(seed_post):
 def test_an_edit_into_a_duplicate_is_a_clear_field_error(seed_post, known_author):
     author, comment, _ = post_through_form(seed_post)
     before = snapshot(comment.pk)
-    response = author.post(f"/comments/{comment.pk}/edit/", {"body": "An earlier comment of mine."})
+    response = edit_through_form(author, comment, "An earlier comment of mine.")
     assert response.status_code == 409
     error = html_of(response).select_one(".field-error").get_text()
     assert "You have already posted this comment here" in error
@@ -288,7 +295,7 @@ def test_an_edit_into_a_duplicate_is_a_clear_field_error(seed_post, known_author
 def test_an_empty_edit_is_a_field_error(seed_post, known_author):
     author, comment, _ = post_through_form(seed_post)
     before = snapshot(comment.pk)
-    response = author.post(f"/comments/{comment.pk}/edit/", {"body": "   "})
+    response = edit_through_form(author, comment, "   ")
     assert response.status_code == 400
     assert "Please write a comment." in response.content.decode()
     assert snapshot(comment.pk) == before
@@ -311,7 +318,7 @@ def test_a_reader_with_a_session_needs_the_csrf_token(seed_post):
     strict = Client(REMOTE_ADDR="10.0.0.1", enforce_csrf_checks=True)
     strict.cookies = author.cookies
     before = snapshot(comment.pk)
-    assert strict.post(f"/comments/{comment.pk}/delete/").status_code == 403
+    assert delete_through_form(strict, comment).status_code == 403
     assert snapshot(comment.pk) == before
     page = html_of(strict.get(f"/comments/{comment.pk}/delete/"))
     token = page.select_one("input[name=csrfmiddlewaretoken]")["value"]
@@ -324,7 +331,7 @@ def test_the_author_deletes_a_comment_without_replies(seed_post, known_author):
     author, comment, _ = post_through_form(seed_post)
     confirm = author.get(f"/comments/{comment.pk}/delete/")
     assert "Delete your comment?" in confirm.content.decode()
-    response = author.post(f"/comments/{comment.pk}/delete/")
+    response = delete_through_form(author, comment)
     assert response.status_code == 303
     assert not Comment.objects.filter(pk=comment.pk).exists()
     assert response.cookies[f"comment_edit_{comment.pk}"]["max-age"] == 0
@@ -337,14 +344,14 @@ def test_the_author_deletes_a_comment_without_replies(seed_post, known_author):
 def test_a_deleted_comment_with_a_published_reply_cannot_be_deleted(seed_post, known_author):
     author, comment, _ = post_through_form(seed_post)
     make_comment(seed_post, parent=comment, body="I found the same.")
-    response = author.post(f"/comments/{comment.pk}/delete/")
+    response = delete_through_form(author, comment)
     assert response.status_code == 409
 
 
 def test_a_delete_with_a_held_reply_leaves_a_tombstone(seed_post, known_author):
     author, comment, _ = post_through_form(seed_post)
     reply = make_comment(seed_post, parent=comment, status=Status.PENDING, body="Held reply")
-    response = author.post(f"/comments/{comment.pk}/delete/")
+    response = delete_through_form(author, comment)
     assert response.status_code == 303
     comment.refresh_from_db()
     assert comment.status == Status.TRASH
@@ -370,8 +377,8 @@ def test_a_delete_with_a_held_reply_leaves_a_tombstone(seed_post, known_author):
 
 def test_moderators_see_every_version_in_the_inspect_view(seed_post, known_author, client):
     author, comment, _ = post_through_form(seed_post)
-    author.post(f"/comments/{comment.pk}/edit/", {"body": "Second wording."})
-    author.post(f"/comments/{comment.pk}/edit/", {"body": "Third wording, final."})
+    edit_through_form(author, comment, "Second wording.")
+    edit_through_form(author, comment, "Third wording, final.")
     client.force_login(make_moderator())
     response = client.get(reverse("wagtailsnippets_comments_comment:inspect", args=[comment.pk]))
     page = html_of(response)

@@ -10,6 +10,8 @@ directories and cache keys go when the session ends.
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 from contextlib import ExitStack, closing
 from pathlib import Path
@@ -19,7 +21,9 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 import pytest
 
+from tests.reliability.postgres_cluster import PostgresCluster
 from tests.reliability.servers import (
+    REPO,
     GunicornServer,
     PostgresDatabase,
     Site,
@@ -155,3 +159,35 @@ def wal_database(transactional_db, tmp_path):
         connection.settings_dict["NAME"] = memory_name
         connection.ensure_connection()
         keeper.close()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A PostgreSQL cluster of the module's own (``initdb``, ``pg_ctl``), for tests that
+    stop, restart or cut off the database, which the shared servers must not see."""
+    reason = PostgresCluster.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    cluster = PostgresCluster().create()
+    yield cluster
+    cluster.drop()
+
+
+@pytest.fixture(scope="module")
+def cluster_site(cluster):
+    """A site on ``cluster`` as ``manage.py migrate`` and ``load_seed_content`` leave it,
+    run the way production runs them; its directory goes when the module ends."""
+    site = Site(cluster, Path(tempfile.mkdtemp(prefix="cms-cluster-site-")))
+    for command in (["migrate", "-v0"], ["load_seed_content"]):
+        done = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=REPO,
+            env=site.environment(),
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, f"manage.py {command[0]} failed:\n{done.stderr[-3000:]}"
+    yield site
+    site.database = None
+    shutil.rmtree(site.directory, ignore_errors=True)

@@ -12,48 +12,23 @@ kept-open connection failed its first poll after a restart and the worker exited
 """
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-from tests.reliability.postgres_cluster import PostgresCluster
-from tests.reliability.servers import REPO, GunicornServer, Site
+from tests.reliability.servers import REPO, GunicornServer
 
 WORKERS = 2
 UNCACHED = {"Authorization": "Bearer not-a-moderator", "Connection": "close"}
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    reason = PostgresCluster.unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    cluster = PostgresCluster().create()
-    yield cluster
-    cluster.drop()
-
-
-@pytest.fixture(scope="module")
-def server(cluster):
-    site = Site(cluster, Path(tempfile.mkdtemp(prefix="cms-faults-pg-site-")))
-    environment = site.environment()
-    for command in (["migrate", "-v0"], ["load_seed_content"]):
-        done = subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=REPO,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert done.returncode == 0, f"manage.py {command[0]} failed:\n{done.stderr[-3000:]}"
+def server(cluster, cluster_site):
+    site = cluster_site
     (post_id,) = cluster.query("SELECT page_ptr_id FROM blog_blogpostpage")[0]
     site.facts = {"post_id": post_id}
     running = GunicornServer(site, workers=WORKERS)
@@ -61,7 +36,6 @@ def server(cluster):
         yield running.start()
     finally:
         running.stop()
-        shutil.rmtree(site.directory, ignore_errors=True)
 
 
 def read_pages(server, times):

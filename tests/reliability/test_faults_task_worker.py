@@ -15,18 +15,15 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
 from tests.headless.conftest import Receiver
-from tests.reliability.postgres_cluster import PostgresCluster
-from tests.reliability.servers import REPO, Site
+from tests.reliability.servers import REPO
 from tests.reliability.worker_fixtures import MAIL_LOG_VARIABLE
 
 RECORD_RUN = "tests.reliability.worker_fixtures.record_run"
@@ -34,30 +31,8 @@ WAIT_SECONDS = 30
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    reason = PostgresCluster.unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    cluster = PostgresCluster().create()
-    yield cluster
-    cluster.drop()
-
-
-@pytest.fixture(scope="module")
-def site(cluster):
-    site = Site(cluster, Path(tempfile.mkdtemp(prefix="cms-faults-worker-")))
-    for command in (["migrate", "-v0"], ["load_seed_content"]):
-        done = subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=REPO,
-            env=site.environment(),
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-        assert done.returncode == 0, f"manage.py {command[0]} failed:\n{done.stderr[-3000:]}"
-    yield site
-    site.database = None
+def site(cluster_site):
+    return cluster_site
 
 
 @pytest.fixture

@@ -131,7 +131,9 @@ def test_every_moderation_url_and_bulk_action_is_in_the_matrix():
 
     bulk = comment_bulk_actions()
     assert bulk >= CORE_BULK_ACTIONS, f"bulk actions missing: {CORE_BULK_ACTIONS - bulk}"
-    assert bulk <= CORE_BULK_ACTIONS | {"unapprove"}, f"unexpected bulk actions: {bulk}"
+    assert bulk <= CORE_BULK_ACTIONS | {"unapprove", "pin", "unpin"}, (
+        f"unexpected bulk actions: {bulk}"
+    )
 
 
 def test_the_admins_own_matrix_is_there():

@@ -3,11 +3,15 @@ form to ban (from scratch, or the author of a comment: its inspect view and the 
 row menu link here), the inspect and history views, and "Lift". Bans change only through
 ``blog.comments.bans`` (``create_ban``, ``lift_ban``), which log every ban and lift.
 
-Moderators, and only they, see and manage bans: the same "Can moderate comments"."""
+Moderators see and manage bans as their group's ban permissions allow ("Can view ban"
+for the list, inspect and history views, "Can add ban" to ban, "Can change ban" to lift;
+``bans.may_manage_bans``). Being Django permissions on the Ban model, they are also how
+Wagtail's site history (Reports > Site history) decides who sees ban entries."""
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -28,6 +32,7 @@ import django_filters
 
 from ..bans import (
     BAN_LOG_ACTION,
+    BAN_PERMISSIONS,
     DURATION_CHOICES,
     LIFT_LOG_ACTION,
     Ban,
@@ -35,29 +40,36 @@ from ..bans import (
     active_ban_for,
     create_ban,
     lift_ban,
+    may_manage_bans,
     network_of,
 )
 from ..models import Comment
-from ..submission import can_moderate
-from .permissions import ModeratorRequiredMixin, moderation_policy, moderators_only
+from .permissions import ModeratorRequiredMixin, forbidden, moderation_policy, moderators_only
 
 URL_NAMESPACE = "comment_bans"
 STATE_LABELS = {"active": "Active", "expired": "Expired", "lifted": "Lifted"}
 
 
 class BanPolicy(BaseDjangoAuthPermissionPolicy):
-    """Moderators see, make and lift bans; no one edits or deletes one (a ban ends by
-    expiring or being lifted, and its row stays for the audit trail)."""
-
-    granted_actions = frozenset({"view", "add", "lift"})
+    """Moderators see, make and lift bans as their ban permissions allow; no one edits or
+    deletes one through the generic views (a ban ends by expiring or being lifted, and its
+    row stays for the audit trail)."""
 
     def user_has_permission(self, user, action):
-        return action in self.granted_actions and can_moderate(user)
+        return may_manage_bans(user, action)
 
     def users_with_any_permission(self, actions):
-        if not self.granted_actions.intersection(actions):
+        codenames = {
+            BAN_PERMISSIONS[action].partition(".")[2]
+            for action in actions
+            if action in BAN_PERMISSIONS
+        }
+        if not codenames:
             return get_user_model().objects.none()
-        return moderation_policy.users_with_any_permission({"moderate"})
+        moderators = moderation_policy.users_with_any_permission({"moderate"})
+        return self._get_users_with_any_permission_codenames(codenames).filter(
+            pk__in=moderators.values("pk")
+        )
 
 
 ban_policy = BanPolicy(Ban)
@@ -73,8 +85,11 @@ def ban_author_url(comment):
     return ban_url("add", comment=comment.pk)
 
 
-def ban_author_button(comment):
-    """The queue's row-menu entry that opens the ban form for this comment's author."""
+def ban_author_button(comment, user):
+    """The queue's row-menu entry that opens the ban form for this comment's author, for
+    a user who may ban (None otherwise)."""
+    if not may_manage_bans(user, "add"):
+        return None
     return Button(
         "Ban author…",
         url=ban_author_url(comment),
@@ -84,14 +99,17 @@ def ban_author_button(comment):
     )
 
 
-def ban_context(comment):
-    """What the comment's inspect view shows moderators about banning its author."""
-    ban = active_ban_for(comment.author_email, comment.ip_address)
-    return {
-        "ban_author_url": ban_author_url(comment),
-        "author_ban": ban,
-        "author_ban_url": ban_url("inspect", ban.pk) if ban else "",
-    }
+def ban_context(comment, user):
+    """What the comment's inspect view shows this moderator about banning its author: the
+    ban in force if they may view bans, the link to ban if they may ban."""
+    context = {}
+    if may_manage_bans(user, "view"):
+        ban = active_ban_for(comment.author_email, comment.ip_address)
+        context["author_ban"] = ban
+        context["author_ban_url"] = ban_url("inspect", ban.pk) if ban else ""
+    if may_manage_bans(user, "add"):
+        context["ban_author_url"] = ban_author_url(comment)
+    return context
 
 
 def expiry_text(ban):
@@ -142,7 +160,20 @@ class BanForm(forms.ModelForm):
         return int(duration) if duration else None
 
 
-class BanCreateView(ModeratorRequiredMixin, CreateView):
+class BanPermissionRequiredMixin:
+    """A real 403 for a moderator whose groups do not grant ``ban_action`` on bans (Wagtail's
+    own check would redirect to the dashboard, which a script would take for success)."""
+
+    ban_action = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not may_manage_bans(request.user, self.ban_action):
+            return forbidden(request)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class BanCreateView(ModeratorRequiredMixin, BanPermissionRequiredMixin, CreateView):
+    ban_action = "add"
     page_title = "Ban"
     success_message = "%(object)s is in force."
 
@@ -248,7 +279,7 @@ class BanIndexView(IndexView):
 
     def get_list_more_buttons(self, instance):
         buttons = super().get_list_more_buttons(instance)
-        if instance.is_active:
+        if instance.is_active and may_manage_bans(self.request.user, "lift"):
             buttons.append(
                 Button(
                     "Lift", icon_name="lock-open", priority=30, attrs=lift_button_attrs(instance)
@@ -269,7 +300,7 @@ class BanInspectView(InspectView):
 
     @cached_property
     def header_buttons(self):
-        if not self.object.is_active:
+        if not (self.object.is_active and may_manage_bans(self.request.user, "lift")):
             return []
         return [
             HeaderButton(
@@ -278,8 +309,10 @@ class BanInspectView(InspectView):
         ]
 
 
-class LiftBanView(ModeratorRequiredMixin, View):
+class LiftBanView(ModeratorRequiredMixin, BanPermissionRequiredMixin, View):
     """POST only: end a ban now, then back where the button was."""
+
+    ban_action = "lift"
 
     http_method_names = ["post"]
 
@@ -320,9 +353,12 @@ class BanViewSet(ModelViewSet):
         return BanForm
 
     def get_permissions_to_register(self):
-        """Bans hang on "Can moderate comments"; Django's add/change/delete/view
-        permissions for bans would mean nothing, so the group editor does not list them."""
-        return Permission.objects.none()
+        """The group editor offers the ban permissions that mean something (view, add,
+        change: lift); not delete, which no one is granted."""
+        codenames = [name.partition(".")[2] for name in BAN_PERMISSIONS.values()]
+        return Permission.objects.filter(
+            content_type=ContentType.objects.get_for_model(Ban), codename__in=codenames
+        )
 
     def get_urlpatterns(self):
         patterns = [

@@ -1,4 +1,5 @@
-"""Decisions on the comments ticked in the listing, through ``moderate``."""
+"""Decisions on the comments ticked in the listing, through ``moderate``; and pinning
+them, through ``pinning.pin_comments`` (all or none) and ``unpin_comments``."""
 
 from django import forms
 from django.shortcuts import get_list_or_404, redirect
@@ -10,6 +11,7 @@ from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 
 from ..models import Comment
 from ..moderation import ModerationError, moderate
+from ..pinning import PinRefused, pin_comments, pin_refusals, unpin_comments
 from .decisions import ACTION_BUTTON_LABELS, ACTION_PAST_TENSE, comment_url, excerpt
 from .filters import CommentFilterSet, search_comments
 from .permissions import forbidden, moderation_policy
@@ -26,6 +28,10 @@ class BulkModerationForm(forms.Form):
 
 class CommentBulkAction(SnippetBulkAction):
     moderation_action = None
+    #: The button's words and what the success message says was done; a decision's
+    #: come from ``decisions``.
+    action_label = None
+    past_tense = None
     template_name = "blog/comments/admin/confirm_bulk_action.html"
     form_class = BulkModerationForm
 
@@ -36,7 +42,9 @@ class CommentBulkAction(SnippetBulkAction):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls.action_type = cls.moderation_action
-        cls.display_name = ACTION_BUTTON_LABELS[cls.moderation_action]
+        cls.action_label = cls.action_label or ACTION_BUTTON_LABELS[cls.moderation_action]
+        cls.past_tense = cls.past_tense or ACTION_PAST_TENSE[cls.moderation_action]
+        cls.display_name = cls.action_label
         cls.aria_label = f"{cls.display_name}: the selected comments"
 
     def dispatch(self, request, *args, **kwargs):
@@ -71,7 +79,7 @@ class CommentBulkAction(SnippetBulkAction):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["action_label"] = ACTION_BUTTON_LABELS[self.moderation_action]
+        context["action_label"] = self.action_label
         context["is_serious"] = self.moderation_action == "delete"
         return context
 
@@ -97,7 +105,7 @@ class CommentBulkAction(SnippetBulkAction):
     def get_success_message(self, num_parent_objects, num_child_objects):
         done = ngettext(
             "%(action)s %(count)d comment.", "%(action)s %(count)d comments.", num_parent_objects
-        ) % {"action": ACTION_PAST_TENSE[self.moderation_action], "count": num_parent_objects}
+        ) % {"action": self.past_tense, "count": num_parent_objects}
         unchanged = len(self.actionable_objects) - num_parent_objects
         if unchanged:
             done += " " + ngettext(
@@ -139,6 +147,54 @@ class DeleteCommentsBulkAction(CommentBulkAction):
     classes = {"serious"}
 
 
+class PinCommentsBulkAction(CommentBulkAction):
+    """Pin the ticked comments to the top of their posts: all of them or none. The
+    confirm page says which cannot be pinned, and why, before the moderator confirms."""
+
+    moderation_action = "pin"
+    action_label = "Pin to top"
+    past_tense = "Pinned"
+    action_priority = 60
+    form_class = forms.Form
+
+    refusals = {}
+
+    def annotate_items(self, items):
+        self.refusals = pin_refusals(items)
+        return items
+
+    def object_context(self, comment):
+        return {**super().object_context(comment), "refusal": self.refusals.get(comment, "")}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["cannot_proceed"] = bool(self.refusals)
+        return context
+
+    @classmethod
+    def execute_action(cls, objects, user=None, **kwargs):
+        return len(pin_comments([comment.pk for comment in objects], user)), 0
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except PinRefused as refused:
+            messages.error(self.request, str(refused))
+            return redirect(self.next_url)
+
+
+class UnpinCommentsBulkAction(CommentBulkAction):
+    moderation_action = "unpin"
+    action_label = "Unpin"
+    past_tense = "Unpinned"
+    action_priority = 65
+    form_class = forms.Form
+
+    @classmethod
+    def execute_action(cls, objects, user=None, **kwargs):
+        return len(unpin_comments([comment.pk for comment in objects], user)), 0
+
+
 COMMENT_BULK_ACTIONS = [
     ApproveCommentsBulkAction,
     SpamCommentsBulkAction,
@@ -146,4 +202,6 @@ COMMENT_BULK_ACTIONS = [
     RestoreCommentsBulkAction,
     KeepCommentsBulkAction,
     DeleteCommentsBulkAction,
+    PinCommentsBulkAction,
+    UnpinCommentsBulkAction,
 ]

@@ -122,7 +122,8 @@ class CommentIndexView(IndexView):
                     attrs={"aria-label": f"Reply to the comment by {instance.author_name}"},
                 )
             )
-        buttons.append(ban_author_button(instance))
+        if ban_button := ban_author_button(instance, self.request.user):
+            buttons.append(ban_button)
         pin_button = pin_row_button(instance, priority=38)
         if pin_button:
             buttons.append(pin_button)
@@ -233,7 +234,7 @@ class CommentInspectView(InspectView):
             }
         )
         if can_act:
-            context.update(ban_context(comment))
+            context.update(ban_context(comment, self.request.user))
         return context
 
 

@@ -159,13 +159,13 @@ export interface paths {
         };
         /**
          * Bans, for moderators
-         * @description Bans on emails, IP addresses and networks, newest first; active ones by default. 403: the token's user may not moderate.
+         * @description Bans on emails, IP addresses and networks, newest first; active ones by default. 403: the token's user may not moderate, or not view bans.
          */
         get: operations["comments_bans_list"];
         put?: never;
         /**
          * Ban an email, an IP address or a network
-         * @description New comments from a banned author go to spam; the author is told, as for any held comment, that theirs awaits moderation. 403: the token's user may not moderate; 404: no comment has the id in `comment`; 409: already banned (lift that ban first); 422: the value cannot be banned as this kind (the detail says why).
+         * @description New comments from a banned author go to spam; the author is told, as for any held comment, that theirs awaits moderation. 403: the token's user may not moderate or not ban; 404: no comment has the id in `comment`; 409: already banned (lift that ban first); 422: the value cannot be banned as this kind (the detail says why).
          */
         post: operations["comments_bans_create"];
         delete?: never;
@@ -185,7 +185,7 @@ export interface paths {
         put?: never;
         /**
          * Lift a ban
-         * @description Ends an active ban now; it stays in the list as lifted. 403: the token's user may not moderate; 404: no ban has this id; 409: the ban has already expired or been lifted.
+         * @description Ends an active ban now; it stays in the list as lifted. 403: the token's user may not moderate or not lift bans; 404: no ban has this id; 409: the ban has already expired or been lifted.
          */
         post: operations["comments_bans_lift"];
         delete?: never;
