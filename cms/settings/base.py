@@ -287,8 +287,9 @@ if SEARCH_BACKEND_URLS:
         }
     }
 else:
+    # Wagtail's database backend, with its PostgreSQL queries served by an index (search/).
     WAGTAILSEARCH_BACKENDS = {
-        "default": {"BACKEND": "wagtail.search.backends.database"},
+        "default": {"BACKEND": "search.backends"},
     }
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024

@@ -1,0 +1,137 @@
+"""
+Wagtail's PostgreSQL search, without three costs that grow with the number of posts
+(measured on 10,000 posts of about 20 KB each: docs/benchmarks.md, "At scale").
+
+Wagtail matches a post when its index entry's ``title || body`` matches the query, selects
+that joined vector with every result, and orders the matches by a rank read from both
+vectors of every match. At that size:
+
+1. No index served ``title || body``, so every search read and joined both vectors of
+   every entry, whatever it looked for. Migration ``search/0001`` adds that index, and the
+   match here is the same expression, so a word found in one post costs one post's work.
+2. The joined vector was selected, so PostgreSQL built it (some 10 KB) for every match
+   before sorting them, to return ten. It is only matched here (``alias``), never selected.
+3. Ranking reads every matching body out of TOAST and decompresses it: for a word found
+   in thousands of posts that is most of the search. Bodies are ranked only when the
+   matches are few (the backend option ``RANK_BODIES_UP_TO``); past that, matches are
+   ordered by how well their title matches, then the most recently created first.
+   Wagtail's weights put every title match far above every body-only match (the title's
+   boost of 2 is weight A, 1.0; the body's none is D, 0.0099), so the posts with the
+   words in their title come first either way. What changes is the order of the posts
+   that have them in their body only: from "mentions them most" to "newest".
+
+The count a paginator asks for first is what decides; it is an index-only affair, and a
+search that was not counted first is counted here, once.
+"""
+
+from django.db import ProgrammingError
+from django.db.models import F
+
+from wagtail.search.backends.database.postgres import postgres
+from wagtail.search.query import Fuzzy, MatchAll, Not
+
+#: Ranking a body costs about 60 µs (a TOAST read and a decompression; measured at load
+#: average 7 on 2 cores), so 300 keep a ranked search within about 20 ms.
+DEFAULT_RANK_BODIES_UP_TO = 300
+
+
+class PostgresSearchQueryCompiler(postgres.PostgresSearchQueryCompiler):
+    #: How many entries match, once the results have been counted.
+    match_count = None
+
+    def matches_index_vectors(self):
+        """False for the queries Wagtail answers without the index's vectors."""
+        return not (
+            isinstance(self.query, (MatchAll, Fuzzy))
+            or (isinstance(self.query, Not) and isinstance(self.query.subquery, MatchAll))
+        )
+
+    def may_rank_bodies(self, scored):
+        """Whether ordering (or scoring) these results would read every match's body."""
+        return (
+            self.fields is None
+            and self.matches_index_vectors()
+            and (self.order_by_relevance or scored)
+        )
+
+    def rank_vectors(self, vectors, rank_bodies):
+        """The vectors the rank reads: all of Wagtail's, or the title's alone."""
+        if rank_bodies or self.fields is not None:
+            return vectors
+        return [(F("index_entries__title"), F("index_entries__title_norm"))]
+
+    def search(self, config, start, stop, score_field=None, backend=None, rank_bodies=True):
+        if not self.matches_index_vectors():
+            return super().search(config, start, stop, score_field=score_field, backend=backend)
+
+        search_query = self.build_tsquery(self.query, config=config)
+        vectors = self.get_search_vectors(search_query)
+        rank_expression = self._build_rank_expression(
+            self.rank_vectors(vectors, rank_bodies), config
+        )
+        combined_vector = vectors[0][0]
+        for vector, _boost in vectors[1:]:
+            combined_vector = combined_vector._combine(vector, "||", False)
+        queryset = self.queryset.alias(_vector_=combined_vector).filter(_vector_=search_query)
+        return self._apply_ordering_and_scoring(queryset, rank_expression, start, stop, score_field)
+
+
+class PostgresAutocompleteQueryCompiler(
+    PostgresSearchQueryCompiler, postgres.PostgresAutocompleteQueryCompiler
+):
+    """Autocomplete ranks its own small vector (titles and names), never a body."""
+
+    def may_rank_bodies(self, scored):
+        return False
+
+    def rank_vectors(self, vectors, rank_bodies):
+        return vectors
+
+
+class PostgresSearchResults(postgres.PostgresSearchResults):
+    """Slices of one search share its compiler, so they share its count through it."""
+
+    def _do_count(self):
+        count = super()._do_count()
+        if self.start == 0 and self.stop is None:
+            self.query_compiler.match_count = count
+        return count
+
+    def match_count(self):
+        """How many entries match in all, whichever slice this is; counted once."""
+        if self.query_compiler.match_count is None:
+            everything = self._clone()
+            everything.start, everything.stop = 0, None
+            everything._do_count()
+        return self.query_compiler.match_count
+
+    def rank_bodies(self):
+        if not self.query_compiler.may_rank_bodies(scored=self._score_field is not None):
+            return True
+        return self.match_count() <= self.backend.rank_bodies_up_to
+
+    def get_queryset(self, rank_bodies=True):
+        return self.query_compiler.search(
+            self.query_compiler.get_config(self.backend),
+            self.start,
+            self.stop,
+            score_field=self._score_field,
+            backend=self.backend,
+            rank_bodies=rank_bodies,
+        )
+
+    def _do_search(self):
+        try:
+            return list(self.get_queryset(rank_bodies=self.rank_bodies()))
+        except ProgrammingError as error:
+            self._handle_missing_postgres_extension(error)
+
+
+class PostgresSearchBackend(postgres.PostgresSearchBackend):
+    query_compiler_class = PostgresSearchQueryCompiler
+    autocomplete_query_compiler_class = PostgresAutocompleteQueryCompiler
+    results_class = PostgresSearchResults
+
+    def __init__(self, params):
+        super().__init__(params)
+        self.rank_bodies_up_to = params.get("RANK_BODIES_UP_TO", DEFAULT_RANK_BODIES_UP_TO)
