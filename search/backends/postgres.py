@@ -24,7 +24,9 @@ The count a paginator asks for first is what decides; it is an index-only affair
 search that was not counted first is counted here, once.
 """
 
-from django.db import ProgrammingError
+from contextlib import contextmanager
+
+from django.db import ProgrammingError, connections, transaction
 from django.db.models import F
 
 from wagtail.search.backends.database.postgres import postgres
@@ -91,8 +93,32 @@ class PostgresAutocompleteQueryCompiler(
 class PostgresSearchResults(postgres.PostgresSearchResults):
     """Slices of one search share its compiler, so they share its count through it."""
 
+    @contextmanager
+    def served_by_the_index(self, queryset):
+        """Sequential scans off for this search's own queries, in a transaction (or a
+        savepoint) of their own that is rolled back, so the setting never outlives them.
+
+        PostgreSQL's planner does not count reading values out of TOAST: for a word found
+        in most posts it prefers reading every entry, decompressing every body to join it
+        to its title, to the index, which answers without reading a body (at 10,000 posts,
+        37,000 buffers and 1.2 s against 400 buffers and 10 ms for the same count).
+        """
+        if not self.query_compiler.matches_index_vectors():
+            yield
+            return
+        with transaction.atomic(using=queryset.db):
+            with connections[queryset.db].cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+            yield
+            transaction.set_rollback(True, using=queryset.db)
+
     def _do_count(self):
-        count = super()._do_count()
+        queryset = self.get_queryset()
+        try:
+            with self.served_by_the_index(queryset):
+                count = queryset.count()
+        except ProgrammingError as error:
+            self._handle_missing_postgres_extension(error)
         if self.start == 0 and self.stop is None:
             self.query_compiler.match_count = count
         return count
@@ -121,8 +147,10 @@ class PostgresSearchResults(postgres.PostgresSearchResults):
         )
 
     def _do_search(self):
+        queryset = self.get_queryset(rank_bodies=self.rank_bodies())
         try:
-            return list(self.get_queryset(rank_bodies=self.rank_bodies()))
+            with self.served_by_the_index(queryset):
+                return list(queryset)
         except ProgrammingError as error:
             self._handle_missing_postgres_extension(error)
 

@@ -29,7 +29,7 @@ API_V3_SEARCH_QUERIES = 5
 TITLE_AND_BODY_INDEX = "search_indexentry_title_body_gin"
 MATCH = re.compile(
     r'\("wagtailsearch_indexentry"\."title" \|\| "wagtailsearch_indexentry"\."body"\)'
-    r" @@ \(to_tsquery\('(?:[^']|'')*'\)\)"
+    r" @@ \(to_tsquery\((?:'[a-z_]+'::regconfig, )?'(?:[^']|'')*'\)\)"
 )
 
 
@@ -72,7 +72,11 @@ def plan_of_match(sql):
 def rank_bodies_up_to(settings):
     def set_limit(limit):
         settings.WAGTAILSEARCH_BACKENDS = {
-            "default": {"BACKEND": "search.backends", "RANK_BODIES_UP_TO": limit}
+            "default": {
+                "BACKEND": "search.backends",
+                "SEARCH_CONFIG": "english",
+                "RANK_BODIES_UP_TO": limit,
+            }
         }
 
     return set_limit
