@@ -1,6 +1,6 @@
 """
-Wagtail's PostgreSQL search, without three costs that grow with the number of posts
-(measured on 10,000 posts of about 20 KB each: docs/benchmarks.md, "At scale").
+Wagtail's PostgreSQL search, without the costs that grew with the number of posts
+(measured on 10,000 posts of about 20 KB each: docs/benchmarks.md, "At scale", item 6).
 
 Wagtail matches a post when its index entry's ``title || body`` matches the query, selects
 that joined vector with every result, and orders the matches by a rank read from both
@@ -9,6 +9,8 @@ vectors of every match. At that size:
 1. No index served ``title || body``, so every search read and joined both vectors of
    every entry, whatever it looked for. Migration ``search/0001`` adds that index, and the
    match here is the same expression, so a word found in one post costs one post's work.
+   The planner still preferred reading every entry for a word found in most posts (it does
+   not count TOAST reads), so the search's queries run with sequential scans off.
 2. The joined vector was selected, so PostgreSQL built it (some 10 KB) for every match
    before sorting them, to return ten. It is only matched here (``alias``), never selected.
 3. Ranking reads every matching body out of TOAST and decompresses it: for a word found
@@ -16,12 +18,12 @@ vectors of every match. At that size:
    matches are few (the backend option ``RANK_BODIES_UP_TO``); past that, matches are
    ordered by how well their title matches, then the most recently created first.
    Wagtail's weights put every title match far above every body-only match (the title's
-   boost of 2 is weight A, 1.0; the body's none is D, 0.0099), so the posts with the
-   words in their title come first either way. What changes is the order of the posts
-   that have them in their body only: from "mentions them most" to "newest".
+   boost of 2 gets weight B, 0.21; the body, without a boost, D, 0.0099), so the posts
+   with the words in their title come first either way. What changes is the order of the
+   posts that have them in their body only: from "mentions them most" to "newest".
 
-The count a paginator asks for first is what decides; it is an index-only affair, and a
-search that was not counted first is counted here, once.
+The count a paginator asks for first is what decides; a search that was not counted
+first is counted here, once.
 """
 
 from contextlib import contextmanager
