@@ -39,6 +39,14 @@ from wagtail.search.query import Fuzzy, MatchAll, Not
 DEFAULT_RANK_BODIES_UP_TO = 300
 
 
+def joined(vectors):
+    """Wagtail's one vector of several: ``title || body``, as the index is built on it."""
+    combined_vector = vectors[0][0]
+    for vector, _boost in vectors[1:]:
+        combined_vector = combined_vector._combine(vector, "||", False)
+    return combined_vector
+
+
 class PostgresSearchQueryCompiler(postgres.PostgresSearchQueryCompiler):
     #: How many entries match, once the results have been counted.
     match_count = None
@@ -64,6 +72,23 @@ class PostgresSearchQueryCompiler(postgres.PostgresSearchQueryCompiler):
             return vectors
         return [(F("index_entries__title"), F("index_entries__title_norm"))]
 
+    def matching_entries(self, vectors, search_query):
+        """The index entries that match, as a subquery on the index table alone.
+
+        Matched in the join with the pages instead, the planner could reach the entries by
+        their content type index and test each one (decompressing every body) rather than
+        ask the title-and-body index: searching every page type through the v3 API did,
+        1.2 s and 37,000 buffers for a common word, against 97 ms and 1,200 this way.
+        """
+        entry_vectors = [
+            (F(vector.name.removeprefix("index_entries__")), boost) for vector, boost in vectors
+        ]
+        return (
+            postgres.IndexEntry._default_manager.alias(_vector_=joined(entry_vectors))
+            .filter(_vector_=search_query)
+            .values("pk")
+        )
+
     def search(self, config, start, stop, score_field=None, backend=None, rank_bodies=True):
         if not self.matches_index_vectors():
             return super().search(config, start, stop, score_field=score_field, backend=backend)
@@ -73,10 +98,12 @@ class PostgresSearchQueryCompiler(postgres.PostgresSearchQueryCompiler):
         rank_expression = self._build_rank_expression(
             self.rank_vectors(vectors, rank_bodies), config
         )
-        combined_vector = vectors[0][0]
-        for vector, _boost in vectors[1:]:
-            combined_vector = combined_vector._combine(vector, "||", False)
-        queryset = self.queryset.alias(_vector_=combined_vector).filter(_vector_=search_query)
+        if self.fields is None:
+            queryset = self.queryset.filter(
+                index_entries__in=self.matching_entries(vectors, search_query)
+            )
+        else:
+            queryset = self.queryset.alias(_vector_=joined(vectors)).filter(_vector_=search_query)
         return self._apply_ordering_and_scoring(queryset, rank_expression, start, stop, score_field)
 
 
