@@ -177,6 +177,8 @@ class PostgresSearchResults(postgres.PostgresSearchResults):
         )
 
     def _do_search(self):
+        if self.stop is not None and self.stop <= self.start:
+            return []  # an empty page (of a search that found nothing): nothing to ask
         queryset = self.get_queryset(rank_bodies=self.rank_bodies())
         try:
             with self.served_by_the_index(queryset):

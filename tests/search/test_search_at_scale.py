@@ -21,11 +21,13 @@ ON_POSTGRESQL = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="Wagtail's PostgreSQL search and its plans (DATABASE_URL=postgres://…)",
 )
-# PostgreSQL's backend also looks up the content types of the searched model, once.
-SEARCH_PAGE_QUERIES = 6
-NO_RESULTS_PAGE_QUERIES = 12
-API_V2_SEARCH_QUERIES = 9
-API_V3_SEARCH_QUERIES = 5
+# On PostgreSQL each search query runs in a savepoint of its own here: SAVEPOINT, SET LOCAL,
+# ROLLBACK TO and RELEASE (outside a test's transaction: BEGIN with the SET, and ROLLBACK).
+PER_SEARCH_QUERY = 4 if connection.vendor == "postgresql" else 0
+SEARCH_PAGE_QUERIES = 6 + 2 * PER_SEARCH_QUERY  # the count and the page
+NO_RESULTS_PAGE_QUERIES = 12 + 3 * PER_SEARCH_QUERY  # the count and one per suggested word
+API_V2_SEARCH_QUERIES = 9 + 2 * PER_SEARCH_QUERY
+API_V3_SEARCH_QUERIES = 5 + 3 * PER_SEARCH_QUERY  # Wagtail's v3 reads the page twice
 TITLE_AND_BODY_INDEX = "search_indexentry_title_body_gin"
 MATCH = re.compile(
     r'\((?P<table>"wagtailsearch_indexentry"|U\d+)\."title" \|\| (?P=table)\."body"\)'
@@ -175,13 +177,13 @@ def test_a_search_that_was_not_counted_first_is_counted_once(
     rank_bodies_up_to(3)
     make_posts(4, intro="Hedgehogs hibernate.")
     results = BlogPostPage.objects.live().search(build_search_query("hedgehogs"))
-    with django_assert_num_queries(2):  # the count, then the page
+    with django_assert_num_queries(2 + 2 * PER_SEARCH_QUERY):  # the count, then the page
         page = list(results[:2])
     assert len(page) == 2
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1 + PER_SEARCH_QUERY):
         assert len(list(results[2:4])) == 2
     unranked = BlogPostPage.objects.live().search(
         build_search_query("hedgehogs"), order_by_relevance=False
     )
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1 + PER_SEARCH_QUERY):
         assert len(list(unranked[:2])) == 2
