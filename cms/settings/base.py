@@ -287,8 +287,11 @@ if SEARCH_BACKEND_URLS:
         }
     }
 else:
+    # Wagtail's database backend, with its PostgreSQL queries served by an index (search/).
+    # A named configuration lets PostgreSQL parse a query once, not once per matching post;
+    # "english" is what the database's default made the stored vectors with.
     WAGTAILSEARCH_BACKENDS = {
-        "default": {"BACKEND": "wagtail.search.backends.database"},
+        "default": {"BACKEND": "search.backends", "SEARCH_CONFIG": "english"},
     }
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "key", "odt", "pdf", "pptx", "rtf", "txt", "xlsx", "zip"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024

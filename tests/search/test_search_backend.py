@@ -18,8 +18,9 @@ def search_backends(**env):
 
 
 def test_database_search_by_default():
+    """Wagtail's database backend, through search.backends for its PostgreSQL queries."""
     assert search_backends(SEARCH_BACKEND_URL="") == {
-        "default": {"BACKEND": "wagtail.search.backends.database"}
+        "default": {"BACKEND": "search.backends", "SEARCH_CONFIG": "english"}
     }
 
 
