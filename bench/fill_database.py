@@ -377,15 +377,16 @@ def main():
             seed_post, post_dates, now = generate_posts(cursor, args.posts, rng)
         with timer.phase(f"{args.comments} comments"):
             counts, written = generate_comments(cursor, post_dates, seed_post.pk, args, rng, now)
-    # What autovacuum does to a table that has lived a while: statistics for the planner,
-    # and the visibility map that lets index-only scans skip the table.
-    with timer.phase("vacuum analyze"), connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE)")
     if not args.skip_search_index:
         with timer.phase("search index"):
             from django.core.management import call_command
 
             call_command("update_index", verbosity=0)
+    # What autovacuum does to a table that has lived a while: statistics for the planner,
+    # and the visibility map that lets index-only scans skip the table. After the search
+    # index is filled, or the planner takes its table for empty (and autovacuum may be off).
+    with timer.phase("vacuum analyze"), connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
 
     summary = {
         "database": args.database,
