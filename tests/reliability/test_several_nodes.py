@@ -2,9 +2,12 @@
 Two app nodes, one PostgreSQL and one Redis (issue 16; the layout is docs/deploy.md,
 section 9): two gunicorn servers on their own ports, each with its own workers and their
 memory, sharing the database, the Redis caches and the SECRET_KEY. What one node does,
-the other shows from its next request; the comment rules' limits hold whichever node a
-reader reaches; and a node killed mid-load loses no acknowledged comment while the other
-keeps serving.
+the other shows from its next request (a comment, a moderation, a page an editor
+publishes in the other node's admin); the comment rules' limits hold whichever node a
+reader reaches; a node killed mid-load loses no acknowledged comment while the other
+keeps serving. Each node runs its own task worker: a webhook endpoint gets each comment
+event once, signed, in the order queued, whichever node took the comment (directly or
+through one nginx upstream of both), and a worker killed mid-run loses no delivery.
 
 Readers get addresses of their own through X-Forwarded-For (TRUSTED_PROXY_HOPS=1, as
 behind the nginx front), so the per-address flood window of one test does not refuse
@@ -21,6 +24,8 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
@@ -28,7 +33,7 @@ from standardwebhooks import Webhook
 
 from tests.headless.conftest import Receiver
 from tests.management import run_manage
-from tests.reliability.servers import REPO, GunicornServer, redis_answers
+from tests.reliability.servers import REPO, GunicornServer, NginxFront, redis_answers
 
 TIMEOUT = (5, 60)
 #: COMMENTS_MIN_SECONDS_TO_POST is 3: a comment sent sooner after its token is held as
@@ -368,33 +373,41 @@ def endpoint(nodes, receiver):
     manage_shell(site, REMOVE_ENDPOINT.format(endpoint_id=added["id"]))
 
 
-@pytest.fixture
-def node_workers(nodes, tmp_path):
+@contextmanager
+def task_workers(nodes, directory):
     """One ``manage.py db_worker`` per node, as each node's systemd unit runs it."""
     started = []
-    for number, node in enumerate(nodes):
-        log = open(tmp_path / f"worker-{number}.log", "wb")  # noqa: SIM115 (closed below)
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--worker-id", f"node-{number}"]
-            + ["--interval", "0.1", "--no-startup-delay"],
-            cwd=REPO,
-            env={
-                **node.site.environment(),
-                "HEADLESS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1",
-                **WORKER_LIMITS,
-            },
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        process.log_file = log
-        started.append(process)
-    yield started
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-        process.log_file.close()
+    try:
+        for number, node in enumerate(nodes):
+            log = open(Path(directory) / f"worker-{number}.log", "wb")  # noqa: SIM115
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "db_worker", "--worker-id", f"node-{number}"]
+                + ["--interval", "0.1", "--no-startup-delay"],
+                cwd=REPO,
+                env={
+                    **node.site.environment(),
+                    "HEADLESS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1",
+                    **WORKER_LIMITS,
+                },
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            process.log_file = log
+            started.append(process)
+        yield started
+    finally:
+        for process in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=15)
+            process.log_file.close()
+
+
+@pytest.fixture
+def node_workers(nodes, tmp_path):
+    with task_workers(nodes, tmp_path) as started:
+        yield started
 
 
 def deliveries(database, endpoint_id):
@@ -420,9 +433,9 @@ def wait_for_deliveries(database, endpoint_id, count, seconds):
 
 
 def post_on_both_nodes(nodes, count):
-    node_a, node_b = nodes
+    """``count`` comments from readers of their own, taking turns between ``nodes``."""
     readers = [Reader() for _ in range(count)]
-    targets = [node_a if number % 2 else node_b for number in range(count)]
+    targets = [nodes[number % len(nodes)] for number in range(count)]
     tokens = [reader.token(node) for reader, node in zip(readers, targets, strict=True)]
     time.sleep(TOKEN_AGE)
     for number, (reader, node, token) in enumerate(zip(readers, targets, tokens, strict=True)):
@@ -436,18 +449,21 @@ def test_each_nodes_worker_delivers_every_comment_event_once_signed_and_in_order
     database = nodes[0].site.database
     post_on_both_nodes(nodes, 8)
 
-    rows = wait_for_deliveries(database, endpoint["id"], 8, seconds=60)
-
-    received = [request["headers"]["webhook-id"] for request in receiver.received]
-    assert received == [message_id for message_id, _ in rows]  # once each, in queue order
-    for request in receiver.received:
-        payload = Webhook(endpoint["secret"]).verify(request["body"], request["headers"])
-        assert payload["type"] == "comment.created"
+    assert_delivered_once_in_order(database, endpoint, receiver, 8)
     sent_by = database.query(
         "SELECT DISTINCT worker_ids ->> 0 FROM django_tasks_database_dbtaskresult"
         " WHERE task_path = 'headless.delivery.deliver_webhook' AND status = 'SUCCESSFUL'"
     )
     assert {worker for (worker,) in sent_by} <= {"node-0", "node-1"}
+
+
+def assert_delivered_once_in_order(database, endpoint, receiver, count):
+    rows = wait_for_deliveries(database, endpoint["id"], count, seconds=60)
+    received = [request["headers"]["webhook-id"] for request in receiver.received]
+    assert received == [message_id for message_id, _ in rows]  # once each, in queue order
+    for request in receiver.received:
+        payload = Webhook(endpoint["secret"]).verify(request["body"], request["headers"])
+        assert payload["type"] == "comment.created"
 
 
 def test_killing_one_nodes_worker_mid_run_loses_no_delivery(
@@ -477,3 +493,38 @@ def test_killing_one_nodes_worker_mid_run_loses_no_delivery(
         f" {len(received) - len(set(received))} sent twice (same webhook-id, for the"
         " receiver to drop)"
     )
+
+
+@pytest.fixture(scope="module")
+def front_of_both(reliability_sites, tmp_path_factory):
+    """nginx (deploy/nginx.conf) with an upstream of two nodes of one worker each. The
+    front sets X-Forwarded-For to the address it saw, 127.0.0.1 for every reader here,
+    so these nodes run with the comment rules off (as the other reliability sites do)."""
+    site = reliability_sites.get("postgresql")
+    started, front = [], None
+    try:
+        for _ in range(2):
+            started.append(GunicornServer(site, workers=1))
+            started[-1].start()
+        front = NginxFront(started[0], tmp_path_factory.mktemp("front-of-two-nodes"), started[1:])
+        front.start()
+        yield front
+    finally:
+        if front is not None:
+            front.stop()
+        for node in started:
+            node.stop()
+
+
+def test_comments_through_one_nginx_upstream_of_two_nodes_are_delivered_once_in_order(
+    front_of_both, receiver, tmp_path
+):
+    site = front_of_both.site
+    database = site.database
+    added = json.loads(manage_shell(site, ADD_ENDPOINT.format(url=receiver.url)))
+    try:
+        with task_workers(front_of_both.servers, tmp_path):
+            post_on_both_nodes([front_of_both], 8)
+            assert_delivered_once_in_order(database, added, receiver, 8)
+    finally:
+        manage_shell(site, REMOVE_ENDPOINT.format(endpoint_id=added["id"]))
