@@ -633,7 +633,7 @@ def measure_layouts(cleanup, args, env, site, workdir, wrk_env, paths):
             layout_case = Case(
                 f"{key}@{nodes}x{workers}",
                 f"{label}, {nodes} node(s) x {workers} worker(s)",
-                "edge",
+                case.server,
                 case.method,
             )
             cases.append(layout_case)
