@@ -26,7 +26,7 @@ POSTGRES_ADMIN_URL = f"postgresql://postgres@{LOOPBACK}:5432/postgres"
 #: A Redis database nothing else in the project uses; keys are prefixed per run as well,
 #: so two runs at once never see (or delete) each other's keys.
 REDIS_URL = f"redis://{LOOPBACK}:6379/7"
-PREPARE_SECONDS = 600
+PREPARE_SECONDS = 150
 READY_SECONDS = 60
 STOP_SECONDS = 10
 #: Variables of the calling environment that would point the server somewhere else.
