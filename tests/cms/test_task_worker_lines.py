@@ -142,7 +142,7 @@ def test_the_claim_reads_the_running_tasks_once_whatever_the_queue_holds():
     assert claimed.args_kwargs["kwargs"]["ordering_key"] == endpoint_line(3)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_claiming_in_turn_take_two_endpoints_and_never_one_twice(
     django_assert_max_num_queries,
 ):
