@@ -38,6 +38,7 @@ from bench.processes import (  # noqa: E402
     free_port,
     http_request,
     run_logged,
+    stop_process_group,
     wait_until_idle,
     wait_until_serving,
 )
@@ -126,6 +127,13 @@ def parse_args():
         "measuring (for profiling by hand)",
     )
     parser.add_argument(
+        "--nodes",
+        default="",
+        help="also measure the nginx front before several app nodes: comma-separated "
+        "layouts NODESxWORKERS, e.g. 1x2,2x1,2x2 (docs/deploy.md section 9); the results "
+        "go to bench/results/nodes-<database>.md",
+    )
+    parser.add_argument(
         "--output",
         type=Path,
         default=None,
@@ -140,6 +148,10 @@ def parse_args():
         if unknown:
             parser.error(f"unknown case(s) in --{option}: {', '.join(sorted(unknown))}")
         setattr(args, option, chosen)
+    try:
+        args.nodes = parse_layouts(args.nodes)
+    except ValueError as error:
+        parser.error(f"--nodes: {error}")
     return args
 
 
@@ -333,11 +345,11 @@ def start_front(cleanup, ours_url, ours, env, post_path):
     return url, process
 
 
-def gunicorn_ours(port):
+def gunicorn_ours(port, workers=None):
     return [
         str(PYTHON.parent / "gunicorn"),
         "--workers",
-        str(settings.WORKERS),
+        str(workers or settings.WORKERS),
         "--worker-class",
         "sync",
         "--bind",
@@ -542,6 +554,129 @@ def write_markdown(path, *, context, cases, results, checks):
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text("\n".join(lines))
     temporary.replace(path)
+
+
+# --- several app nodes (issue 16) --------------------------------------------------------
+
+#: What is measured per layout: the page and the API detail through the front (nginx's
+#: 1 s shared cache, then the nodes' page cache), and the comment POST (nothing lost).
+NODE_CASES = {
+    "page_edge": "Seed post, HTML page, through nginx",
+    "v2_detail_edge": "API v2 post detail, through nginx",
+    "post_ours": "Comment POST, through nginx",
+}
+
+
+def parse_layouts(text):
+    """ "1x2,2x1" -> [(1, 2), (2, 1)]: nodes, and sync workers on each."""
+    layouts = []
+    for layout in filter(None, text.split(",")):
+        nodes, _, workers = layout.partition("x")
+        if not (nodes.isdigit() and workers.isdigit() and int(nodes) and int(workers)):
+            raise ValueError(f"{layout!r} is not NODESxWORKERS (for example 2x1)")
+        layouts.append((int(nodes), int(workers)))
+    return layouts
+
+
+def start_nodes(cleanup, env, post_path, workdir, nodes, workers):
+    """``nodes`` gunicorn servers on ports of their own, ``workers`` sync workers each,
+    each with its own task worker, sharing the database, Redis and SECRET_KEY (``env``),
+    as docs/deploy.md section 9 lays them out. Returns (address, gunicorn, db_worker)."""
+    started = []
+    for number in range(1, nodes + 1):
+        name = f"node {number} of {nodes}x{workers}"
+        port = free_port()
+        log = workdir / f"gunicorn-{nodes}x{workers}-node{number}.log"
+        process = cleanup.start(
+            f"gunicorn ({name})", gunicorn_ours(port, workers), log_path=log, env=env, cwd=ROOT
+        )
+        worker = cleanup.start(
+            f"db_worker ({name})",
+            [str(PYTHON), "manage.py", "db_worker", "--no-reload", "--interval", "0.5"],
+            log_path=workdir / f"db_worker-{nodes}x{workers}-node{number}.log",
+            env=env,
+            cwd=ROOT,
+        )
+        wait_until_serving(f"http://127.0.0.1:{port}{post_path}", process, name, log)
+        started.append((f"127.0.0.1:{port}", process, worker))
+    return started
+
+
+def start_nodes_front(cleanup, nodes, env, post_path):
+    """deploy/nginx.conf with one ``server`` line per node in its upstream."""
+    directory = Path(cleanup.tempdir("bench-nodes-front-"))
+    port = free_port()
+    upstream = "; server ".join(address for address, _, _ in nodes)
+    (directory / "nginx.conf").write_text(front_config(directory, port, upstream, env))
+    command = foreground_command(directory, directory / "nginx.conf")
+    process = cleanup.start("nginx (nodes front)", command, log_path=directory / "stdout.log")
+    url = f"http://127.0.0.1:{port}"
+    wait_until_serving(url + post_path, process, "nginx (nodes front)", directory / "error.log")
+    process.companion_pids = [
+        pid
+        for _, gunicorn, worker in nodes
+        for pid in (gunicorn.pid, *children_of(gunicorn.pid), worker.pid)
+    ]
+    return url, process
+
+
+def measure_layouts(cleanup, args, env, site, workdir, wrk_env, paths):
+    """Each layout in turn, alone on the machine's cores with the single site idle; its
+    processes are stopped before the next layout starts."""
+    cases, results = [], {}
+    for nodes, workers in args.nodes:
+        print(f"\n{nodes} node(s) x {workers} worker(s) behind one nginx upstream:")
+        started = start_nodes(cleanup, env, site["post_path"], workdir, nodes, workers)
+        url, front = start_nodes_front(cleanup, started, env, site["post_path"])
+        for key, label in NODE_CASES.items():
+            case = next(case for case in CASES if case.key == key)
+            layout_case = Case(
+                f"{key}@{nodes}x{workers}",
+                f"{label}, {nodes} node(s) x {workers} worker(s)",
+                case.server,
+                case.method,
+            )
+            cases.append(layout_case)
+            results[layout_case.key] = measure(
+                cleanup,
+                layout_case,
+                url + paths[key],
+                front,
+                wrk_env,
+                workdir,
+                site["db"] if case.method == "POST" else None,
+                profile=False,
+            )
+        stop_process_group("nginx (nodes front)", front)
+        for address, gunicorn, worker in started:
+            stop_process_group(f"gunicorn ({address})", gunicorn)
+            stop_process_group(f"db_worker ({address})", worker)
+    return cases, results
+
+
+def write_layouts(path, *, context, cases, results):
+    lines = [
+        "# Several app nodes behind one nginx",
+        "",
+        f"Run on {context['date']} by `make bench BENCH_ARGS=--nodes=...` (bench/run.py). "
+        "How to read this: [docs/benchmarks.md](../../docs/benchmarks.md), "
+        "[docs/deploy.md](../../docs/deploy.md) section 9.",
+        "",
+        "Every node runs gunicorn (sync workers) and a db_worker; all share one database, "
+        "one Redis and the SECRET_KEY; nginx (deploy/nginx.conf) balances over an upstream "
+        "with one server line per node. CPU/req counts nginx, every node's gunicorn and "
+        "task worker.",
+        "",
+        results_table(cases, results),
+        "",
+        "## Setup",
+        "",
+    ]
+    lines += [f"- {name}: {value}" for name, value in context["setup"].items()]
+    lines += ["", "## Machine", ""]
+    lines += [f"- {name}: {value}" for name, value in context["machine"].items()]
+    lines.append("")
+    path.write_text("\n".join(lines))
 
 
 # --- the run ---------------------------------------------------------------------------
@@ -943,6 +1078,10 @@ def main():
                 comments_per_response=per_response.get(case.key),
             )
 
+        if args.nodes:
+            node_cases, node_results = measure_layouts(
+                cleanup, args, env, site, workdir, wrk_env, paths
+            )
         checks = check_targets(results)
         print(f"\n{results_table(CASES, results)}\n\n{targets_table(checks)}")
         context = {
@@ -959,6 +1098,11 @@ def main():
             write_markdown(output, context=context, cases=CASES, results=results, checks=checks)
             write_json(output.with_suffix(".json"), context=context, results=results)
             print(f"\nWritten to {output} and {output.with_suffix('.json')}")
+            if args.nodes:
+                nodes_output = output.with_name(f"nodes-{site['database']}.md")
+                write_layouts(nodes_output, context=context, cases=node_cases, results=node_results)
+                write_json(nodes_output.with_suffix(".json"), context=context, results=node_results)
+                print(f"Several nodes: {nodes_output} and {nodes_output.with_suffix('.json')}")
     return 0
 
 

@@ -99,9 +99,16 @@ def claim(delivery_id):
     )
 
 
+def endpoint_line(endpoint_id):
+    """The ordering key of an endpoint's deliveries: ``db_worker`` sends one endpoint's
+    deliveries one at a time in the order they were queued, and different endpoints' side
+    by side."""
+    return f"webhook-endpoint-{endpoint_id}"
+
+
 def queue(delivery, run_after=None):
     task_to_run = deliver_webhook.using(run_after=run_after) if run_after else deliver_webhook
-    task_to_run.enqueue(delivery.pk)
+    task_to_run.enqueue(delivery.pk, ordering_key=endpoint_line(delivery.endpoint_id))
 
 
 def can_retry_later():
@@ -109,8 +116,11 @@ def can_retry_later():
 
 
 @task()
-def deliver_webhook(delivery_id):
-    """Send one delivery if no other worker has it; returns its status afterwards."""
+def deliver_webhook(delivery_id, ordering_key=None):
+    """Send one delivery if no other worker has it; returns its status afterwards.
+
+    ``ordering_key`` is for the worker that takes the task (``endpoint_line``); a task
+    queued without one, before keys existed, waits for every other delivery instead."""
     if not claim(delivery_id):
         look_again_when_the_hold_ends(delivery_id)
         return None
@@ -161,15 +171,18 @@ def look_again_when_the_hold_ends(delivery_id):
     that second run). Looking again once the hold ends sends a delivery whose sender is
     gone, where returning would leave it pending for ever; if the sender finished, that
     look finds it delivered or rescheduled, and stops."""
-    held_until = (
+    held = (
         WebhookDelivery.objects.filter(
             pk=delivery_id, status=Status.PENDING, claimed_until__gt=timezone.now()
         )
-        .values_list("claimed_until", flat=True)
+        .values_list("claimed_until", "endpoint_id")
         .first()
     )
-    if held_until is not None and can_retry_later():
-        deliver_webhook.using(run_after=held_until).enqueue(delivery_id)
+    if held is not None and can_retry_later():
+        held_until, endpoint_id = held
+        deliver_webhook.using(run_after=held_until).enqueue(
+            delivery_id, ordering_key=endpoint_line(endpoint_id)
+        )
 
 
 def retry_delay(attempts_made):

@@ -399,11 +399,17 @@ class NginxFront:
     ``nobody`` when the tests run as root (nginx's workers would be ``nobody`` anyway and
     must write its cache directory)."""
 
-    def __init__(self, server, directory):
+    def __init__(self, server, directory, more_servers=()):
         self.server = server
+        # Several app nodes: one ``server`` line each in the upstream (docs/deploy.md, 9).
+        self.servers = [server, *more_servers]
         self.directory = Path(directory)
         self.process = None
         self.port = None
+
+    @property
+    def site(self):
+        return self.server.site
 
     @property
     def base_url(self):
@@ -421,7 +427,7 @@ class NginxFront:
         config.write_text(
             standalone_config(
                 self.directory,
-                UPSTREAM=f"{LOOPBACK}:{self.server.port}",
+                UPSTREAM="; server ".join(f"{LOOPBACK}:{node.port}" for node in self.servers),
                 LISTEN=f"{LOOPBACK}:{self.port}",
                 SERVER_NAME=LOOPBACK,
                 STATIC_ROOT=self.server.site.directory / "static",

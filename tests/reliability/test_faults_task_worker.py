@@ -9,6 +9,7 @@ runs it, in processes of its own, against a throwaway PostgreSQL cluster (``init
 worker runs and their times are moved back an hour, as the database would show them.
 """
 
+import http.server
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import uuid
 from collections import defaultdict
 
 import pytest
+from standardwebhooks import Webhook
 
 from tests.headless.conftest import Receiver
 from tests.reliability.servers import REPO
@@ -335,3 +337,119 @@ def test_after_an_hour_without_a_worker_two_workers_send_everything_once_in_orde
         "headless.delivery.deliver_webhook",
         "modelsearch.tasks.insert_or_update_object_task",
     } <= set(by_kind)
+
+
+class SlowReceiver(http.server.ThreadingHTTPServer):
+    """A webhook endpoint that takes ``seconds`` to answer each POST and notes when each
+    began and ended, so the test can see which deliveries overlapped."""
+
+    daemon_threads = True
+
+    def __init__(self, seconds):
+        super().__init__(("127.0.0.1", 0), SlowReceiverHandler)
+        self.seconds = seconds
+        self.received = []
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.server_address[1]}/hooks"
+
+
+class SlowReceiverHandler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        began = time.monotonic()
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        time.sleep(self.server.seconds)
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        self.server.received.append(
+            {
+                "began": began,
+                "ended": time.monotonic(),
+                "headers": dict(self.headers.items()),
+                "body": body,
+            }
+        )
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def slow_receivers():
+    servers = [SlowReceiver(seconds=0.4) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    yield servers
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+QUEUE_TO_TWO_ENDPOINTS = """
+import json
+from django.utils import timezone
+from headless.events import send_event
+from headless.models import WebhookEndpoint
+from headless.signing import new_secret
+
+WebhookEndpoint.objects.all().delete()
+secrets = [
+    WebhookEndpoint.objects.create(url=url, secret=new_secret(), events=["comment.created"]).secret
+    for url in {urls!r}
+]
+for number in range({count}):
+    now = timezone.now().isoformat()
+    send_event("comment.created", lambda: {{"number": number}}, occurred_at=now)
+print(json.dumps(secrets))
+"""
+
+
+def test_two_workers_send_two_endpoints_side_by_side_and_each_in_order(
+    site, cluster, workers, slow_receivers
+):
+    count = 6
+    environment = {**site.environment(), "HEADLESS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            QUEUE_TO_TWO_ENDPOINTS.format(
+                urls=[server.url for server in slow_receivers], count=count
+            ),
+        ],
+        cwd=REPO,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    secrets = json.loads(done.stdout.strip().splitlines()[-1])
+
+    extra = {"HEADLESS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1"}
+    batch = [workers(name, "--batch", **extra) for name in ("one", "two")]
+    for worker in batch:
+        assert worker.wait(timeout=120) == 0, log_of(worker)[-3000:]
+
+    first, second = slow_receivers
+    for server, secret in zip(slow_receivers, secrets, strict=True):
+        numbers = [
+            Webhook(secret).verify(request["body"], request["headers"])["data"]["number"]
+            for request in sorted(server.received, key=lambda request: request["began"])
+        ]
+        assert numbers == list(range(count))  # each once, in the order queued
+        spans = sorted((request["began"], request["ended"]) for request in server.received)
+        for (_, ended), (began, _) in zip(spans, spans[1:], strict=False):
+            assert began >= ended, "one endpoint's deliveries overlapped"
+    overlapping = [
+        (a, b)
+        for a in first.received
+        for b in second.received
+        if a["began"] < b["ended"] and b["began"] < a["ended"]
+    ]
+    # One function at a time (before) sent all twelve one after the other: none overlapped.
+    assert len(overlapping) >= count // 2, "the two endpoints' deliveries did not run side by side"

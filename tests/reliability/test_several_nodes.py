@@ -2,9 +2,12 @@
 Two app nodes, one PostgreSQL and one Redis (issue 16; the layout is docs/deploy.md,
 section 9): two gunicorn servers on their own ports, each with its own workers and their
 memory, sharing the database, the Redis caches and the SECRET_KEY. What one node does,
-the other shows from its next request; the comment rules' limits hold whichever node a
-reader reaches; and a node killed mid-load loses no acknowledged comment while the other
-keeps serving.
+the other shows from its next request (a comment, a moderation, a page an editor
+publishes in the other node's admin); the comment rules' limits hold whichever node a
+reader reaches; a node killed mid-load loses no acknowledged comment while the other
+keeps serving. Each node runs its own task worker: a webhook endpoint gets each comment
+event once, signed, in the order queued, whichever node took the comment (directly or
+through one nginx upstream of both), and a worker killed mid-run loses no delivery.
 
 Readers get addresses of their own through X-Forwarded-For (TRUSTED_PROXY_HOPS=1, as
 behind the nginx front), so the per-address flood window of one test does not refuse
@@ -12,16 +15,27 @@ the next test's comments.
 """
 
 import itertools
+import json
 import os
+import re
+import shutil
 import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import requests
+from standardwebhooks import Webhook
 
-from tests.reliability.servers import GunicornServer, redis_answers
+from tests.headless.conftest import Receiver
+from tests.management import run_manage
+from tests.reliability.servers import REPO, GunicornServer, NginxFront, redis_answers
 
 TIMEOUT = (5, 60)
 #: COMMENTS_MIN_SECONDS_TO_POST is 3: a comment sent sooner after its token is held as
@@ -222,3 +236,301 @@ def test_killing_one_node_mid_load_loses_no_acknowledged_comment(nodes, reliabil
     assert not failed, failed
     # Node B keeps serving after node A is gone.
     assert Reader().comment(node_b, "After node A died, through node B.")["id"]
+
+
+ADD_EDITOR = """
+from django.contrib.auth import get_user_model
+get_user_model().objects.create_superuser({username!r}, "editor@reliability.example", {password!r})
+"""
+DRAFT_TITLE = """
+from blog.models import BlogPostPage
+post = BlogPostPage.objects.get(pk={post_id})
+post.title = {title!r}
+post.save_revision()
+"""
+
+
+def manage_shell(site, code, **environment):
+    result = run_manage("shell", "-c", code, environment={**site.environment(), **environment})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+
+
+class AdminSession:
+    """An editor signed in to one node's Wagtail admin. Production's cookies are Secure,
+    which a client keeps to HTTPS; the tests' nodes speak HTTP, so they are sent by hand."""
+
+    def __init__(self, node):
+        self.node = node
+        self.cookies = {}
+
+    def request(self, method, path, **arguments):
+        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        response = requests.request(
+            method,
+            self.node.url(path),
+            headers={"Connection": "close", "Cookie": cookie},
+            allow_redirects=False,
+            timeout=TIMEOUT,
+            **arguments,
+        )
+        self.cookies.update({cookie.name: cookie.value for cookie in response.cookies})
+        return response
+
+    def form_token(self, path):
+        page = self.request("GET", path)
+        assert page.status_code == 200, page.text[-2000:]
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+
+    def sign_in(self, username, password):
+        token = self.form_token("/admin/login/")
+        signed_in = self.request(
+            "POST",
+            "/admin/login/",
+            data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+        )
+        assert signed_in.status_code == 302, signed_in.text[-2000:]
+
+    def publish(self, page_id):
+        """Wagtail's bulk "Publish" on the page's latest revision, as an editor clicks it."""
+        path = f"/admin/bulk/wagtailcore/page/publish/?id={page_id}"
+        published = self.request("POST", path, data={"csrfmiddlewaretoken": self.form_token(path)})
+        assert published.status_code == 302, published.text[-2000:]
+
+
+def page_html(node):
+    response = requests.get(
+        node.url(node.site.facts["post_path"]), headers={"Connection": "close"}, timeout=TIMEOUT
+    )
+    assert response.status_code == 200
+    return response.text
+
+
+def api_title(node):
+    response = requests.get(
+        node.url(f"/api/v2/pages/{node.site.facts['post_id']}/"),
+        headers={"Connection": "close"},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 200
+    return response.json()["title"]
+
+
+def test_publishing_on_one_node_replaces_the_other_nodes_cached_page_and_api_answer(nodes):
+    node_a, node_b = nodes
+    site = node_a.site
+    password = f"pw-{time.time_ns()}"
+    manage_shell(site, ADD_EDITOR.format(username="node-editor", password=password))
+    old_title = api_title(node_a)
+    assert old_title in page_html(node_a) and old_title in page_html(node_a)  # cached now
+    assert api_title(node_a) == old_title
+
+    new_title = f"Evidence republished on node B {time.time_ns()}"
+    manage_shell(site, DRAFT_TITLE.format(post_id=site.facts["post_id"], title=new_title))
+    assert new_title not in page_html(node_a)  # a draft changes nothing readers see
+    editor = AdminSession(node_b)
+    editor.sign_in("node-editor", password)
+    editor.publish(site.facts["post_id"])
+
+    assert new_title in page_html(node_a)
+    assert api_title(node_a) == new_title
+    assert new_title in page_html(node_b)
+    manage_shell(site, DRAFT_TITLE.format(post_id=site.facts["post_id"], title=old_title))
+    editor.publish(site.facts["post_id"])
+
+
+ADD_ENDPOINT = """
+import json
+from headless.models import WebhookEndpoint
+from headless.signing import new_secret
+endpoint = WebhookEndpoint.objects.create(
+    url={url!r}, secret=new_secret(), events=["comment.created"]
+)
+print(json.dumps({{"id": endpoint.pk, "secret": endpoint.secret}}))
+"""
+REMOVE_ENDPOINT = """
+from headless.models import WebhookEndpoint
+WebhookEndpoint.objects.filter(pk={endpoint_id}).delete()
+"""
+#: A task whose worker died is queued again after this long (settings read it from the
+#: environment); the time limit must stay below it.
+WORKER_LIMITS = {"TASKS_TIME_LIMIT_SECONDS": "2", "TASKS_RECLAIM_AFTER_SECONDS": "3"}
+
+
+@pytest.fixture
+def receiver():
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def endpoint(nodes, receiver):
+    site = nodes[0].site
+    added = json.loads(manage_shell(site, ADD_ENDPOINT.format(url=receiver.url)))
+    yield added
+    manage_shell(site, REMOVE_ENDPOINT.format(endpoint_id=added["id"]))
+
+
+@contextmanager
+def task_workers(nodes, directory):
+    """One ``manage.py db_worker`` per node, as each node's systemd unit runs it."""
+    started = []
+    try:
+        for number, node in enumerate(nodes):
+            log = open(Path(directory) / f"worker-{number}.log", "wb")  # noqa: SIM115
+            process = subprocess.Popen(
+                [sys.executable, "manage.py", "db_worker", "--worker-id", f"node-{number}"]
+                + ["--interval", "0.1", "--no-startup-delay"],
+                cwd=REPO,
+                env={
+                    **node.site.environment(),
+                    "HEADLESS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1",
+                    **WORKER_LIMITS,
+                },
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            process.log_file = log
+            started.append(process)
+        yield started
+    finally:
+        for process in started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=15)
+            process.log_file.close()
+
+
+@pytest.fixture
+def node_workers(nodes, tmp_path):
+    with task_workers(nodes, tmp_path) as started:
+        yield started
+
+
+def deliveries(database, endpoint_id):
+    """The endpoint's deliveries in the order their tasks were queued."""
+    return database.query(
+        "SELECT d.message_id, d.status FROM headless_webhookdelivery d"
+        " JOIN django_tasks_database_dbtaskresult t"
+        " ON t.task_path = 'headless.delivery.deliver_webhook'"
+        " AND (t.args_kwargs -> 'args' ->> 0)::int = d.id"
+        " WHERE d.endpoint_id = %s GROUP BY d.id ORDER BY min(t.enqueued_at)",
+        [endpoint_id],
+    )
+
+
+def wait_for_deliveries(database, endpoint_id, count, seconds):
+    deadline = time.monotonic() + seconds
+    while True:
+        rows = deliveries(database, endpoint_id)
+        if len(rows) >= count and all(status == "delivered" for _, status in rows):
+            return rows
+        assert time.monotonic() < deadline, f"not all delivered after {seconds} s: {rows}"
+        time.sleep(0.2)
+
+
+def post_on_both_nodes(nodes, count):
+    """``count`` comments from readers of their own, taking turns between ``nodes``."""
+    readers = [Reader() for _ in range(count)]
+    targets = [nodes[number % len(nodes)] for number in range(count)]
+    tokens = [reader.token(node) for reader, node in zip(readers, targets, strict=True)]
+    time.sleep(TOKEN_AGE)
+    for number, (reader, node, token) in enumerate(zip(readers, targets, tokens, strict=True)):
+        response = reader.post(node, token, f"Webhook comment {number} across two nodes.")
+        assert response.status_code == 201, response.text
+
+
+def test_each_nodes_worker_delivers_every_comment_event_once_signed_and_in_order(
+    nodes, node_workers, endpoint, receiver
+):
+    database = nodes[0].site.database
+    post_on_both_nodes(nodes, 8)
+
+    assert_delivered_once_in_order(database, endpoint, receiver, 8)
+    sent_by = database.query(
+        "SELECT DISTINCT worker_ids ->> 0 FROM django_tasks_database_dbtaskresult"
+        " WHERE task_path = 'headless.delivery.deliver_webhook' AND status = 'SUCCESSFUL'"
+    )
+    assert {worker for (worker,) in sent_by} <= {"node-0", "node-1"}
+
+
+def assert_delivered_once_in_order(database, endpoint, receiver, count):
+    rows = wait_for_deliveries(database, endpoint["id"], count, seconds=60)
+    received = [request["headers"]["webhook-id"] for request in receiver.received]
+    assert received == [message_id for message_id, _ in rows]  # once each, in queue order
+    for request in receiver.received:
+        payload = Webhook(endpoint["secret"]).verify(request["body"], request["headers"])
+        assert payload["type"] == "comment.created"
+
+
+def test_killing_one_nodes_worker_mid_run_loses_no_delivery(
+    nodes, node_workers, endpoint, receiver, reliability_report
+):
+    database = nodes[0].site.database
+    receiver.answers = [("sleep", 0.3)] * 12  # slow enough that the kill meets a send
+    posting = threading.Thread(target=post_on_both_nodes, args=(nodes, 12))
+    posting.start()
+    deadline = time.monotonic() + 60
+    while len(receiver.received) < 2:
+        assert time.monotonic() < deadline, "no delivery arrived"
+        time.sleep(0.05)
+    os.killpg(node_workers[0].pid, signal.SIGKILL)
+    posting.join(120)
+
+    # A delivery held by the dead worker is sent once its hold (three send timeouts and
+    # 30 s) has run out.
+    rows = wait_for_deliveries(database, endpoint["id"], 12, seconds=150)
+
+    received = [request["headers"]["webhook-id"] for request in receiver.received]
+    assert set(received) == {message_id for message_id, _ in rows}
+    for request in receiver.received:
+        Webhook(endpoint["secret"]).verify(request["body"], request["headers"])
+    reliability_report.append(
+        f"two nodes, one worker killed: {len(rows)} deliveries, all delivered;"
+        f" {len(received) - len(set(received))} sent twice (same webhook-id, for the"
+        " receiver to drop)"
+    )
+
+
+@pytest.fixture(scope="module")
+def front_of_both(reliability_sites):
+    """nginx (deploy/nginx.conf) with an upstream of two nodes of one worker each. The
+    front sets X-Forwarded-For to the address it saw, 127.0.0.1 for every reader here,
+    so these nodes run with the comment rules off (as the other reliability sites do)."""
+    if shutil.which("nginx") is None:
+        pytest.skip("nginx is not installed (apt-get install nginx); the front needs it")
+    site = reliability_sites.get("postgresql")
+    directory = tempfile.mkdtemp(prefix="cms-front-of-two-nodes-")  # nginx's user reads it
+    started, front = [], None
+    try:
+        for _ in range(2):
+            started.append(GunicornServer(site, workers=1))
+            started[-1].start()
+        front = NginxFront(started[0], directory, started[1:])
+        front.start()
+        yield front
+    finally:
+        if front is not None:
+            front.stop()
+        for node in started:
+            node.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_comments_through_one_nginx_upstream_of_two_nodes_are_delivered_once_in_order(
+    front_of_both, receiver, tmp_path
+):
+    site = front_of_both.site
+    database = site.database
+    added = json.loads(manage_shell(site, ADD_ENDPOINT.format(url=receiver.url)))
+    try:
+        with task_workers(front_of_both.servers, tmp_path):
+            post_on_both_nodes([front_of_both], 8)
+            assert_delivered_once_in_order(database, added, receiver, 8)
+    finally:
+        manage_shell(site, REMOVE_ENDPOINT.format(endpoint_id=added["id"]))

@@ -10,9 +10,14 @@ in INSTALLED_APPS (the systemd unit and the docs need not change):
 - waits for the database and carries on, and gives back the task it had in hand, so it
   runs again at once rather than never;
 - takes tasks oldest first (within a priority), and never starts a task while an older
-  task of the same kind (the same function) is still running on another worker: notices,
-  webhooks and index updates go out in the order they were queued, one kind at a time,
-  while different kinds run side by side;
+  task of the same line is still running on another worker. A line is what must keep its
+  order: a task queued with an ``ordering_key`` keyword is in the line of its function and
+  that key (webhook deliveries: one line per endpoint); an index update is in the line of
+  its object; any other task is in its function's one line. So one endpoint's webhooks,
+  one object's index updates and each kind of notice go out in the order they were
+  queued, while different endpoints, objects and kinds run side by side on as many
+  workers as there are (a bulk re-index or a burst of deliveries to several endpoints
+  no longer runs one task at a time);
 - stops a task after ``TASKS_TIME_LIMIT_SECONDS`` (it is marked failed), and queues again
   a task that has been "running" for ``TASKS_RECLAIM_AFTER_SECONDS`` (its worker was
   killed, or lost the database and never came back). The second bound is longer than the
@@ -22,7 +27,7 @@ in INSTALLED_APPS (the systemd unit and the docs need not change):
   sent, and an index update writes what the object is now.
 
 Claims are serialized (a transaction-scoped advisory lock on PostgreSQL; SQLite's
-exclusive transaction does the same), so two workers cannot both see a kind as idle.
+exclusive transaction does the same), so two workers cannot both see a line as idle.
 """
 
 import datetime
@@ -41,6 +46,7 @@ from django.db import (
     close_old_connections,
     connections,
 )
+from django.db.models import Q
 from django.utils import timezone
 
 from django_tasks.base import TaskResultStatus
@@ -54,6 +60,13 @@ logger = logging.getLogger("django_tasks_db")
 RETRY_SECONDS = 1
 #: The PostgreSQL advisory lock every claim holds for its transaction.
 CLAIM_LOCK_KEY = 0x6E6F746573  # "notes"
+#: The keyword argument that names a task's line within its function (see the module's
+#: docstring); the task receives it like any other argument.
+ORDERING_KEYWORD = "ordering_key"
+#: Tasks of other apps, which cannot be queued with that keyword, whose arguments are their
+#: line: an index update writes what its object is now, so two updates of one object must
+#: not overlap (the older could read first and write last); other objects' updates may.
+ORDERED_BY_ARGUMENTS = frozenset({"modelsearch.tasks.insert_or_update_object_task"})
 
 
 class TaskTimeLimitExceeded(Exception):
@@ -75,6 +88,38 @@ def reclaim_abandoned_tasks():
             started_at.isoformat(),
         )
     abandoned.update(status=TaskResultStatus.READY, started_at=None)
+
+
+def same_line_as(task_path, args_kwargs):
+    """The queued tasks that must wait while a task of ``task_path`` with ``args_kwargs``
+    runs. A task queued without an ordering key waits for any task of its function, and
+    makes all of them wait, as every task did before keys: tasks already queued when the
+    keys arrived keep their order."""
+    if task_path in ORDERED_BY_ARGUMENTS:
+        return Q(task_path=task_path, args_kwargs__args=args_kwargs.get("args", []))
+    key = (args_kwargs.get("kwargs") or {}).get(ORDERING_KEYWORD)
+    if key is None:
+        return Q(task_path=task_path)
+    keyless = ~Q(args_kwargs__kwargs__has_key=ORDERING_KEYWORD)
+    return Q(task_path=task_path) & (Q(args_kwargs__kwargs__ordering_key=key) | keyless)
+
+
+def waiting_for_running_tasks():
+    """A Q of the queued tasks whose line has a task running, or None when none runs.
+    Running tasks are as few as the workers, so this is one short query and a small
+    filter on the claim, whatever the length of the queue."""
+    lines = [
+        same_line_as(task_path, args_kwargs)
+        for task_path, args_kwargs in DBTaskResult.objects.running().values_list(
+            "task_path", "args_kwargs"
+        )
+    ]
+    if not lines:
+        return None
+    waiting = lines[0]
+    for line in lines[1:]:
+        waiting |= line
+    return waiting
 
 
 @contextmanager
@@ -132,6 +177,12 @@ class RecoveringWorker(db_worker.Worker):
             tasks = tasks.filter(queue_name__in=self.queue_names)
         return tasks
 
+    def claimable(self):
+        """Queued tasks whose line has nothing running (call inside the claim's lock)."""
+        waiting = waiting_for_running_tasks()
+        queued = self.queued()
+        return queued if waiting is None else queued.exclude(waiting)
+
     def claim_next(self):
         try:
             return self._claim_next()
@@ -149,10 +200,8 @@ class RecoveringWorker(db_worker.Worker):
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CLAIM_LOCK_KEY])
             reclaim_abandoned_tasks()
-            busy_kinds = DBTaskResult.objects.running().values("task_path")
             task_result = (
-                self.queued()
-                .exclude(task_path__in=busy_kinds)
+                self.claimable()
                 .order_by("-priority", "enqueued_at")
                 .select_for_update(skip_locked=True)
                 .first()
