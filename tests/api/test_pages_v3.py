@@ -202,3 +202,32 @@ def test_posts_listing_counts_comments_of_the_page_only_at_any_offset(client, ma
     assert first["items"][0]["comment_count"] == 1
     assert [item["id"] for item in deep["items"]] == [posts[2].pk, posts[1].pk, oldest.pk]
     assert [item["comment_count"] for item in deep["items"]] == [0, 0, 3]
+
+
+@pytest.mark.skipif(
+    "postgresql" not in __import__("os").environ.get("DATABASE_URL", ""),
+    reason="The plan is PostgreSQL's (DATABASE_URL=postgresql://…)",
+)
+def test_the_comments_of_a_page_of_posts_are_counted_from_the_thread_index_alone(seed_post):
+    """The count of a listing page's (or the counts endpoint's) posts reads
+    comment_thread_idx (post, status, …) only, not each counted comment's row: the cost
+    follows the number of comments in the index, not the table's pages. On a test's few
+    rows PostgreSQL rightly prefers a sequential scan: it is switched off, so the plan
+    shows whether the index can answer the query alone."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from blog.comments.models import approved_comment_counts
+    from tests.comments.conftest import make_comment
+
+    make_comment(seed_post)
+    with CaptureQueriesContext(connection) as queries:
+        assert approved_comment_counts([seed_post.pk]) == {seed_post.pk: 1}
+    (counting,) = queries.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {counting['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Index Only Scan using comment_thread_idx" in plan, plan
