@@ -321,7 +321,9 @@ def test_listing_with_all_fields_uses_a_fixed_number_of_queries(
     client.get(url)  # renditions are generated (and stored) on the first read
 
     cache.clear()
-    with django_assert_max_num_queries(14):
+    # One of them counts the page's comments (a subquery per post would run for every
+    # post an offset skips: docs/benchmarks.md, at scale).
+    with django_assert_max_num_queries(15):
         response = client.get(url)
     assert len(response.json()["items"]) == 50
 
