@@ -197,6 +197,15 @@ def build_cases(client, admin_client):
             "reader",
             get(f"/api/v3/comments/counts/?{counts}"),
         ),
+        Case("v3_posts_first", "API v3 posts, first 20", "reader", get("/api/v3/posts/")),
+        Case(
+            "v3_posts_deep",
+            f"API v3 posts, last 20 (offset {posts - 20})",
+            "reader",
+            get(f"/api/v3/posts/?offset={posts - 20}"),
+        ),
+        Case("rss", "RSS feed of posts", "reader", get("/blog/feed/rss/")),
+        Case("sitemap", f"Sitemap ({posts:,} posts)", "reader", get("/sitemap.xml")),
         Case(
             "admin_pending",
             "Moderation queue, pending, first page",

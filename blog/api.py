@@ -28,9 +28,9 @@ from ninja.pagination import paginate
 
 from .block_schemas import ArticleBodyItem
 from .blocks import PREFETCHED_IMAGES, ArticleBodyBlock, images_for_bodies
-from .comments.models import CommentSettings, approved_count_subquery
+from .comments.models import CommentSettings
 from .comments.rules import closed_reason
-from .models import LISTING_IMAGE_SPEC, ArticleImage, BlogPostPage
+from .models import LISTING_IMAGE_SPEC, ArticleImage, BlogPostPage, attach_comment_counts
 
 HERO_IMAGE_SPEC = "fill-1200x630"
 
@@ -57,17 +57,13 @@ class BlogPagesAPIViewSet(PagesAPIViewSet):
     def get_queryset(self):
         queryset = super().get_queryset()
         if issubclass(queryset.model, BlogPostPage):
-            queryset = (
-                queryset.select_related("locale")
-                .annotate(comment_count=approved_count_subquery())
-                .prefetch_related(
-                    "tags",
-                    "authors",
-                    Prefetch(
-                        "hero_image",
-                        queryset=ArticleImage.objects.prefetch_renditions(HERO_IMAGE_SPEC),
-                    ),
-                )
+            queryset = queryset.select_related("locale").prefetch_related(
+                "tags",
+                "authors",
+                Prefetch(
+                    "hero_image",
+                    queryset=ArticleImage.objects.prefetch_renditions(HERO_IMAGE_SPEC),
+                ),
             )
         return queryset
 
@@ -79,13 +75,16 @@ class BlogPagesAPIViewSet(PagesAPIViewSet):
             PREFETCHED_IMAGES.reset(token)
 
     def paginate_queryset(self, queryset):
-        posts = super().paginate_queryset(queryset)
+        """The page's posts, with their comment counts (one query for the page: as a
+        subquery of the listing it would run for every post an ``offset`` skips) and the
+        images their bodies show."""
+        page = list(super().paginate_queryset(queryset))
+        posts = [item for item in page if isinstance(item, BlogPostPage)]
+        attach_comment_counts(posts)
         prefetched = PREFETCHED_IMAGES.get()
         if prefetched is not None:
-            prefetched.update(
-                images_for_bodies([post for post in posts if isinstance(post, BlogPostPage)])
-            )
-        return posts
+            prefetched.update(images_for_bodies(posts))
+        return page
 
 
 class ArticleImagesAPIViewSet(ImagesAPIViewSet):
@@ -191,6 +190,17 @@ class PostFilters(Schema):
     tag: str | None = Field(None, description="Only posts with this tag (its slug).")
 
 
+class PostsPagination(WagtailLimitOffsetPagination):
+    """Wagtail's limit/offset, with the comment counts of the sliced page added in one
+    query: a count subquery in the listing's SELECT would run for every post an
+    ``offset`` skips (docs/benchmarks.md, at scale)."""
+
+    def paginate_queryset(self, queryset, pagination, request, **params):
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        page[self.items_attribute] = attach_comment_counts(page[self.items_attribute])
+        return page
+
+
 posts_router = Router(tags=["posts"])
 
 
@@ -205,9 +215,9 @@ posts_router = Router(tags=["posts"])
     ),
     operation_id="posts_list",
 )
-@paginate(WagtailLimitOffsetPagination)
+@paginate(PostsPagination)
 def list_posts(request: HttpRequest, filters: PostFilters = Query(...), **kwargs):  # noqa: B008
-    posts = BlogPostPage.objects.for_listing().with_comment_counts().select_related("locale")
+    posts = BlogPostPage.objects.for_listing().select_related("locale")
     if filters.tag:
         posts = posts.filter(tags__slug=filters.tag)
     return posts

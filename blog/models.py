@@ -26,6 +26,8 @@ from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey
 from taggit.models import Tag, TaggedItemBase
 
+from cms.feed_cache import cached_by_content
+
 from .api_fields import AuthorsField, CommentCountField, CommentsOpenField
 from .blocks import ArticleBodyBlock
 from .comments.models import approved_comment_counts, approved_count_subquery
@@ -203,11 +205,11 @@ class BlogIndexPage(RoutablePageMixin, Page):
 
     @path("feed/rss/", name="rss_feed")
     def rss_feed(self, request):
-        return PostsRssFeed()(request, blog_index=self)
+        return cached_by_content(PostsRssFeed())(request, blog_index=self)
 
     @path("feed/atom/", name="atom_feed")
     def atom_feed(self, request):
-        return PostsAtomFeed()(request, blog_index=self)
+        return cached_by_content(PostsAtomFeed())(request, blog_index=self)
 
     @path("feed/comments/<slug:post_slug>/", name="comments_feed")
     def comments_feed(self, request, post_slug):

@@ -14,6 +14,7 @@ from wagtail.models import Site
 from search import views as search_views
 
 from .api import api_v2, api_v3
+from .feed_cache import cached_by_content
 from .health import health
 
 
@@ -46,7 +47,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("search/", search_views.search, name="search"),
     path("comments/", include("blog.comments.urls")),
-    path("sitemap.xml", sitemap, name="sitemap"),
+    path("sitemap.xml", cached_by_content(sitemap), name="sitemap"),
     path("robots.txt", RobotsView.as_view(), name="robots_txt"),
     path("health/", health, name="health"),
 ]

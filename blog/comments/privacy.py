@@ -16,6 +16,7 @@ wrappers around these functions.
 import datetime
 import secrets
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
@@ -58,11 +59,12 @@ def comments_stored_for(email):
 
 def export_personal_data(email):
     """Everything stored with the comments of this email, as JSON-ready data."""
-    comments = comments_stored_for(email).select_related("post").order_by("created_at", "pk")
+    comments = list(comments_stored_for(email).order_by("created_at", "pk"))
+    posts = _posts_commented_on({comment.post_id for comment in comments})
     return {
         "email": email.strip(),
         "exported_at": timezone.now().isoformat(),
-        "comments": [_exported_comment(comment) for comment in comments],
+        "comments": [_exported_comment(comment, posts[comment.post_id]) for comment in comments],
         "email_confirmations": [
             {
                 "requested_at": confirmation.requested_at.isoformat(),
@@ -76,10 +78,21 @@ def export_personal_data(email):
     }
 
 
-def _exported_comment(comment):
+def _posts_commented_on(post_ids):
+    """The title and address of each post, worked out once per post: a prolific author's
+    thousands of comments fall on hundreds of posts, and each address needs the sites'
+    root paths (a cache read), shared here by all of them. Bodies are not read."""
+    site_root_paths = SimpleNamespace()  # Wagtail keeps the root paths on this object
+    posts = BlogPostPage.objects.filter(pk__in=post_ids).only("title", "url_path")
+    return {
+        post.pk: {"title": post.title, "url": post.get_full_url(site_root_paths)} for post in posts
+    }
+
+
+def _exported_comment(comment, post):
     return {
         "id": comment.pk,
-        "post": {"title": comment.post.title, "url": comment.post.get_full_url()},
+        "post": post,
         "in_reply_to": comment.parent_id,
         "created_at": comment.created_at.isoformat(),
         "status": comment.status,

@@ -321,6 +321,39 @@ def test_listing_with_all_fields_uses_a_fixed_number_of_queries(
     client.get(url)  # renditions are generated (and stored) on the first read
 
     cache.clear()
-    with django_assert_max_num_queries(14):
+    # One of them counts the page's comments (a subquery per post would run for every
+    # post an offset skips: docs/benchmarks.md, at scale).
+    with django_assert_max_num_queries(15):
         response = client.get(url)
     assert len(response.json()["items"]) == 50
+
+
+def test_listing_counts_comments_of_the_page_only_at_any_offset(client, make_posts):
+    """As the v3 listing: an ``offset`` adds no work per skipped post."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.comments.conftest import make_comment
+
+    posts = make_posts(8)
+    make_comment(posts[0])
+    make_comment(posts[0])
+
+    def read(url):
+        client.get(url)
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return response.json()["items"], queries.captured_queries
+
+    first, first_queries = read(f"{POSTS}&fields=comment_count&order=-date&limit=3")
+    deep, deep_queries = read(f"{POSTS}&fields=comment_count&order=-date&limit=3&offset=5")
+
+    assert len(deep_queries) == len(first_queries)
+    for queries in (first_queries, deep_queries):
+        counting = [q["sql"] for q in queries if 'FROM "comments_comment"' in q["sql"]]
+        assert len(counting) == 1
+        assert "OFFSET" not in counting[0]
+    assert [item["comment_count"] for item in first] == [0, 0, 0]
+    assert [(item["id"], item["comment_count"]) for item in deep][-1] == (posts[0].pk, 2)

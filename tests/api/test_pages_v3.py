@@ -162,3 +162,72 @@ def test_rich_text_comes_as_front_end_html_unless_asked_otherwise(
     assert response.status_code == 200
     paragraph = next(block for block in response.json()["body"] if block["type"] == "paragraph")
     assert expected in paragraph["value"]
+
+
+def test_posts_listing_counts_comments_of_the_page_only_at_any_offset(client, make_posts):
+    """A deep ``offset`` costs what the first page does: the comments are counted for the
+    page's posts in one query, never per post in the listing's SELECT (PostgreSQL would
+    run such a subquery for every post skipped: docs/benchmarks.md, at scale)."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from blog.comments.models import Comment
+    from tests.comments.conftest import make_comment
+
+    posts = make_posts(12)
+    oldest, newest = posts[0], posts[-1]
+    for _ in range(3):
+        make_comment(oldest)
+    make_comment(oldest, status=Comment.Status.PENDING)
+    make_comment(newest)
+
+    def read(url):
+        client.get(url)  # renditions and the site's caches, as on a live site
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return response.json(), queries.captured_queries
+
+    first, first_queries = read("/api/v3/posts/?limit=3")
+    deep, deep_queries = read("/api/v3/posts/?limit=3&offset=9")
+
+    assert len(deep_queries) == len(first_queries)
+    for queries in (first_queries, deep_queries):
+        counting = [q["sql"] for q in queries if 'FROM "comments_comment"' in q["sql"]]
+        assert len(counting) == 1
+        assert "OFFSET" not in counting[0] and "LIMIT" not in counting[0]
+    assert first["items"][0]["id"] == newest.pk
+    assert first["items"][0]["comment_count"] == 1
+    assert [item["id"] for item in deep["items"]] == [posts[2].pk, posts[1].pk, oldest.pk]
+    assert [item["comment_count"] for item in deep["items"]] == [0, 0, 3]
+
+
+@pytest.mark.skipif(
+    "postgresql" not in __import__("os").environ.get("DATABASE_URL", ""),
+    reason="The plan is PostgreSQL's (DATABASE_URL=postgresql://…)",
+)
+def test_the_comments_of_a_page_of_posts_are_counted_from_the_thread_index_alone(seed_post):
+    """The count of a listing page's (or the counts endpoint's) posts reads
+    comment_thread_idx (post, status, …) only, not each counted comment's row: the cost
+    follows the number of comments in the index, not the table's pages. On a test's few
+    rows PostgreSQL rightly prefers a sequential scan: it is switched off, so the plan
+    shows whether the index can answer the query alone."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from blog.comments.models import approved_comment_counts
+    from tests.comments.conftest import make_comment
+
+    make_comment(seed_post)
+    with CaptureQueriesContext(connection) as queries:
+        assert approved_comment_counts([seed_post.pk]) == {seed_post.pk: 1}
+    (counting,) = queries.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {counting['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Index Only Scan using comment_thread_idx" in plan, plan

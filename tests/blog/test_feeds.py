@@ -164,3 +164,36 @@ def test_comments_feed_of_a_missing_or_draft_post_is_404(seed_post, make_posts, 
     (draft,) = make_posts(1)
     draft.unpublish()
     assert client.get(f"/blog/feed/comments/{slug}/").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/blog/feed/rss/", "/blog/feed/atom/"])
+def test_posts_feeds_cost_the_same_queries_for_two_illustrated_posts_as_for_six(
+    url, seed_post, make_illustrated_posts, client, settings
+):
+    """Each entry renders its whole body: the figures of all entries are fetched with
+    their renditions at once, not in a query per post. The entries are bounded by
+    BLOG_FEED_ITEMS whatever the number of posts."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.BLOG_FEED_ITEMS = 5
+
+    def queries_of_feed():
+        client.get(url)  # renditions are generated on the first read
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(queries), response
+
+    make_illustrated_posts(2)
+    few, _ = queries_of_feed()
+    make_illustrated_posts(4, start=3)
+    many, response = queries_of_feed()
+
+    assert many == few
+    root = parse(response)
+    entries = root.findall("channel/item") or root.findall(f"{ATOM}entry")
+    assert len(entries) == 5
+    assert "Credit for Figure 6" in response.content.decode()  # the newest figure, rendered

@@ -112,3 +112,33 @@ def test_post_page_queries_do_not_grow_with_blocks(
     with django_assert_max_num_queries(seed_query_count):
         response = client.get(seed_post.url)
     assert response.content.decode().count('class="study-card"') == 18
+
+
+def test_a_deep_page_of_the_index_costs_what_the_first_does(
+    seed_post, make_posts, client, settings, uncached_pages
+):
+    """The last page of a long index runs the first page's queries: comments are counted
+    for the shown posts only, never per post in the listing's SELECT, where PostgreSQL
+    would count them for every post the OFFSET skips (docs/benchmarks.md, at scale)."""
+    from tests.comments.conftest import make_comment
+
+    settings.BLOG_POSTS_PER_PAGE = 3
+    posts = make_posts(9)
+    make_comment(posts[0])
+
+    def read(url):
+        client.get(url)
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return response, queries.captured_queries
+
+    first, first_queries = read("/blog/")
+    deep, deep_queries = read("/blog/?page=3")
+
+    assert len(deep_queries) == len(first_queries)
+    listing = [q["sql"] for q in deep_queries if "OFFSET" in q["sql"]]
+    assert listing and not [sql for sql in listing if 'FROM "comments_comment"' in sql]
+    assert titles(deep) == ["Generated post 3", "Generated post 2", "Generated post 1"]
+    assert "1 comment<" in deep.content.decode()

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from wagtail.models import Site
 
+import pytest
 from bs4 import BeautifulSoup
 from defusedxml import ElementTree
 from PIL import Image
@@ -268,3 +269,23 @@ def test_authors_show_on_the_post_in_json_ld_and_in_the_feed(seed_post, client):
     assert "Sam Doctor" in [author["name"] for author in authors]
     feed = client.get("/blog/feed/rss/").content.decode()
     assert "Dana Physio, Sam Doctor" in feed
+
+
+@pytest.mark.parametrize("url", ["/sitemap.xml", "/blog/feed/rss/", "/blog/feed/atom/"])
+def test_the_sitemap_and_feeds_are_served_from_the_cache_until_a_post_is_published(
+    url, seed_post, make_posts, client
+):
+    """Naming every page (the sitemap) or rendering every entry's body (a feed) is made
+    once per change of the content, then read from the cache with its headers (a feed's
+    blog index is still routed to: those queries stay); a publish shows at once."""
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url)
+    assert not [q for q in queries.captured_queries if "blog_blogpostpage" in q["sql"]]
+    assert again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"]
+    assert again.get("X-Robots-Tag") == first.get("X-Robots-Tag")
+    assert again.get("Last-Modified") == first.get("Last-Modified")
+
+    make_posts(1)
+    assert "generated-post-1/" in client.get(url).content.decode()

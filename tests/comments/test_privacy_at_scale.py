@@ -113,3 +113,42 @@ def test_the_thread_query_is_read_from_the_thread_index_in_order(seed_post):
 
     assert "comment_thread_idx" in plan
     assert "Sort" not in plan
+
+
+def test_export_works_out_each_post_once_however_many_comments_fall_on_it(
+    seed_post, make_posts, monkeypatch
+):
+    """A prolific author's export names each post's title and address once per post,
+    not per comment: the queries do not grow with the comments, the sites' root paths
+    are read once, and no post body is loaded."""
+    from wagtail.models import Site
+
+    from blog.comments.privacy import export_personal_data
+
+    def export(email, posts, count):
+        for number in range(count):
+            make_comment(posts[number % len(posts)], author_email=email)
+        root_path_reads = []
+        read_root_paths = Site.get_site_root_paths
+        monkeypatch.setattr(
+            Site,
+            "get_site_root_paths",
+            lambda: root_path_reads.append(1) or read_root_paths(),
+        )
+        with CaptureQueriesContext(connection) as queries:
+            exported = export_personal_data(email)
+        monkeypatch.undo()
+        return exported, queries, len(root_path_reads)
+
+    others = make_posts(2)
+    _, few_queries, _ = export("few@example.com", [seed_post], 2)
+    exported, many_queries, root_path_reads = export("many@example.com", [seed_post, *others], 12)
+
+    assert len(many_queries) == len(few_queries)
+    assert root_path_reads == 1
+    post_bodies = '"blog_blogpostpage"."body"'
+    assert not [q for q in many_queries.captured_queries if post_bodies in q["sql"]]
+    assert len(exported["comments"]) == 12
+    by_title = {post.title: post.get_full_url() for post in [seed_post, *others]}
+    for record in exported["comments"]:
+        assert record["post"]["url"] == by_title[record["post"]["title"]]
