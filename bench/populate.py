@@ -6,7 +6,8 @@ carry real weight) and the comment thread on the seed article.
 Run by ``bench/run.py`` with the bench's environment (settings, DATABASE_URL or
 SQLITE_PATH); writes a JSON summary of what it made to --output. Comments are written through
 the model with ``sanitize_comment``, as ``submit_comment`` stores them, but without the
-form token and rules, which the bench does not measure here.
+form token and rules, which the bench does not measure here. The thread's first author is
+also a confirmed reader, whose proof the returning-reader POST case sends.
 """
 
 import argparse
@@ -28,6 +29,7 @@ from django.db import transaction  # noqa: E402
 from blog.comments.models import Comment  # noqa: E402
 from blog.comments.rules import fingerprint  # noqa: E402
 from blog.comments.sanitize import sanitize_comment  # noqa: E402
+from blog.comments.verification import EmailConfirmation, proof_for  # noqa: E402
 from blog.models import BlogIndexPage, BlogPostPage  # noqa: E402
 from blog.seed import POST  # noqa: E402
 
@@ -77,6 +79,16 @@ def load_thread(post, specs):
     return ids
 
 
+def confirm_reader(email):
+    """The returning reader of the POST case: ``email`` (the thread's first author, so it
+    has an approved comment) confirmed through a mailed link, and the proof the API's
+    confirm endpoint gives an app for it."""
+    confirmation = EmailConfirmation.objects.create(
+        email=email.strip().lower(), confirmed_at=datetime.datetime.now(datetime.UTC)
+    )
+    return {"email": email, "proof": proof_for([confirmation.pk])}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--posts", type=int, required=True)
@@ -84,8 +96,14 @@ def main():
     parser.add_argument("--output", type=Path, required=True, help="where the JSON summary goes")
     args = parser.parse_args()
     post = generate_posts(args.posts)
-    ids = load_thread(post, json.loads(args.thread.read_text()))
-    summary = {"post_id": post.pk, "post_path": post.url, "comment_ids": ids}
+    specs = json.loads(args.thread.read_text())
+    ids = load_thread(post, specs)
+    summary = {
+        "post_id": post.pk,
+        "post_path": post.url,
+        "comment_ids": ids,
+        "confirmed_reader": confirm_reader(specs[0]["email"]),
+    }
     args.output.write_text(json.dumps(summary))
 
 

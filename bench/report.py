@@ -208,6 +208,24 @@ def cpu_note(ours, other, other_name):
     )
 
 
+def first_comment_note(returning, first):
+    """What a new address's first comment costs beyond a returning reader's (the row and
+    task of its confirmation link, the mail the task worker sends), when both ran. The
+    POST target is judged on the returning reader, whom Isso's anonymous post resembles."""
+    if first is None or not first.cpu_ms_per_request or not returning.cpu_ms_per_request:
+        return ""
+    extra = first.cpu_ms_per_request - returning.cpu_ms_per_request
+    note = (
+        f"; a new address's first comment: {format_rps(first.rps)} req/s, CPU per request "
+        f"{format_ms(first.cpu_ms_per_request)} ({format_ms(abs(extra))} "
+        f"{'more' if extra >= 0 else 'less'}"
+    )
+    if first.task_worker_cpu_seconds and first.requests:
+        task_worker_ms = 1000 * first.task_worker_cpu_seconds / first.requests
+        note += f", the task worker's {format_ms(task_worker_ms)}"
+    return note + ")"
+
+
 def integrity_note(result):
     """'n acked, n stored, 0 lost' for a POST run; '' for a GET."""
     if result.acked is None:
@@ -340,6 +358,7 @@ def check_targets(results):
         if value < goal:
             detail += f"; {goal / value:.2f}× short"
         detail += cpu_note(post, isso_post, "Isso")
+        detail += first_comment_note(post, results.get("post_ours_first"))
         checks.append(TargetCheck(f"Comment POST at least {goal}× Isso, nothing lost", met, detail))
     else:
         checks.append(TargetCheck(f"Comment POST at least {goal}× Isso", None, "not run"))

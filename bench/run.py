@@ -81,8 +81,21 @@ CASES = [
     ),
     Case("thread_isso", "Comment thread GET, the whole thread", "isso"),
     Case("static", "Thread JSON as a static file (floor)", "static"),
-    Case("post_ours", "Comment POST", "ours", "POST", isso_counterpart="post_isso"),
-    Case("post_isso", "Comment POST", "isso", "POST"),
+    Case(
+        "post_ours",
+        "Comment POST, a returning confirmed reader",
+        "ours",
+        "POST",
+        isso_counterpart="post_isso",
+    ),
+    Case(
+        "post_ours_first",
+        "Comment POST, a new address's first comment (mails a confirmation link)",
+        "ours",
+        "POST",
+        isso_counterpart="post_isso",
+    ),
+    Case("post_isso", "Comment POST, anonymous", "isso", "POST"),
 ]
 CASE_KEYS = [case.key for case in CASES]
 #: Frames worth naming in a profile summary: our code, Isso's, and what they spend time in.
@@ -923,6 +936,16 @@ def print_case(case, result, profilers=()):
         print(f"    profile: {summarise_profiles(profilers, case.key)}")
 
 
+def post_case_env(key, site):
+    """What a POST case's script sends besides the comment: the returning reader's
+    address and proof for ``post_ours`` (bench/lua/post_ours.lua), nothing for the others,
+    whose every comment comes from an address never seen before."""
+    if key != "post_ours":
+        return {}
+    reader = site["confirmed_reader"]
+    return {"BENCH_CONFIRMED_EMAIL": reader["email"], "BENCH_CONFIRMATION": reader["proof"]}
+
+
 def measure_cold(url, process, empty, seconds):
     """One reader at a time, the caches emptied before each request: what the first
     reader after a change pays. wrk cannot empty a cache between its requests, so this
@@ -1017,6 +1040,7 @@ def main():
             "thread_isso": f"/?uri={post_path}",
             "static": "/thread.json",
             "post_ours": "/api/v3/comments/",
+            "post_ours_first": "/api/v3/comments/",
             "post_isso": f"/new?uri={post_path}",
         }
         databases = {"ours": site["db"], "isso": isso_db}
@@ -1063,7 +1087,7 @@ def main():
                 print_case(case, result)
                 results[case.key] = result
                 continue
-            case_env = dict(wrk_env)
+            case_env = {**wrk_env, **post_case_env(case.key, site)}
             if len(case_paths) > 1:
                 case_env["BENCH_GET_PATHS"] = " ".join(case_paths)
             results[case.key] = measure(
@@ -1110,6 +1134,15 @@ def format_load(load):
     return " / ".join(f"{value:.2f}" for value in load)
 
 
+def thread_requests_note(thread_paths):
+    if len(thread_paths) == 1:
+        return f"in one request (`{thread_paths[0]}`)"
+    return (
+        f"in {len(thread_paths)} requests of at most {settings.THREAD_PAGE_SIZE} comments, "
+        f"taken in turn (`{thread_paths[0]}`, then `&offset=`…)"
+    )
+
+
 def run_settings(args, site, thread_paths, post_path):
     return {
         "wrk": f"{settings.THREADS} threads, {settings.CONNECTIONS} connections, "
@@ -1122,16 +1155,20 @@ def run_settings(args, site, thread_paths, post_path):
         "Content": f"seed article + {args.posts} generated posts; a thread of {args.comments} "
         f"comments ({args.replies} of them replies) on the seed article, the same in Isso",
         **site["notes"],
-        "Thread GET": f"the whole thread of {args.comments} comments from both: ours in "
-        f"{len(thread_paths)} requests of at most {settings.THREAD_PAGE_SIZE} comments, taken "
-        f"in turn (`{thread_paths[0]}`, then `&offset=`…), Isso in one (`/?uri={post_path}`); "
-        "ours/Isso compares comments per second",
+        "Thread GET": f"the whole thread of {args.comments} comments from both: ours "
+        + thread_requests_note(thread_paths)
+        + f", Isso in one (`/?uri={post_path}`); ours/Isso compares comments per second",
         "Cold cases": "one request at a time on one keep-alive connection, every key of the "
         "run deleted from Redis before each (cached pages and API answers, content versions, "
         "thread HTML, site root paths); the workers' own memory of recent answers is keyed "
         "by the content versions, so it misses too. Python's imports and compiled "
         "templates stay warm",
         "Comment rules": "COMMENTS_RATE_LIMITS=off (flood and timing rules off)",
+        "Comment POST": "ours as a returning reader (one confirmed address with an approved "
+        "comment, sending the API's `confirmation` proof: published at once, as Isso with "
+        "moderation off publishes) and as a new address's first comment (held, and a "
+        "confirmation link mailed by the task worker); Isso anonymous, a new address each "
+        "time. The target is judged on the returning reader",
     }
 
 

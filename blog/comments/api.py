@@ -42,6 +42,7 @@ from .forms import ConfirmationRequestForm
 from .limits import CommentRulesUnavailable
 from .models import Comment, approved_comment_counts
 from .moderation import ModerationError, moderate
+from .pagination import CommentPagination
 from .pinning import PinRefused, pin, unpin
 from .post_lookup import live_post
 from .rules import CommentRefused, DuplicateComment, PostUnavailable
@@ -324,13 +325,14 @@ moderation_router.add_router("/bans/", bans_router)
         "Approved comments of a published post, pinned conversations first, then each "
         "top-level comment in the order `sort` asks for, each followed by its replies in "
         "conversation order. A removed comment that still has replies stays as a "
-        "placeholder without its text. 404: no published post has this id; 422: an "
-        "unknown `sort`."
+        "placeholder without its text. `limit` may ask for up to COMMENTS_API_LIMIT_MAX "
+        "(100) comments a page, so a long thread takes one request. 404: no published post "
+        "has this id; 422: an unknown `sort`, or a `limit` above the most."
     ),
     operation_id="comments_list",
     openapi_extra={"responses": {404: {"description": "No published post with this id."}}},
 )
-@paginate(WagtailLimitOffsetPagination)
+@paginate(CommentPagination)
 def list_comments(request: HttpRequest, query: SortedThreadQuery = Query(...), **kwargs):  # noqa: B008
     post = live_post_or_404(query.page)
     thread = flatten(sorted_tree(public_thread(post.pk), query.sort))

@@ -10,10 +10,12 @@ a whole post's thread in reading order (each reply under its parent, oldest firs
 import secrets
 from typing import NamedTuple
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connections, models
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
+from django.utils import timezone
 
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
@@ -28,6 +30,8 @@ def new_unsubscribe_token():
 class AuthorHistory(NamedTuple):
     already_posted: bool  # this very comment (its fingerprint) is stored
     has_approved: bool  # the email has an approved comment, on any post
+    confirmed: bool = False  # one of the proof's confirmations is of this email
+    ban_id: int | None = None  # the active ban the comment falls under, if any
 
 
 class CommentQuerySet(models.QuerySet):
@@ -45,22 +49,52 @@ class CommentQuerySet(models.QuerySet):
         (``iexact`` compiles to a LIKE or UPPER() that no index serves)."""
         return self.alias(email_key=Lower("author_email")).filter(email_key=email.strip().lower())
 
-    def author_history(self, fingerprint, email):
+    def author_history(self, fingerprint, email, *, confirmation_ids=(), ban_keys=(), now=None):
         """What the rules ask about every new comment, in one round trip: is it a
-        duplicate, and is its author known. Both are lookups on an index (the fingerprint's
-        and ``comment_email_idx``, whose ``LOWER`` expression the second repeats); the ORM
-        cannot select two EXISTS without a table to select from, and as two querysets the
-        building of the SQL cost more than running it, on every comment posted."""
+        duplicate, is its author known, does the commenter's proof confirm this email
+        (``confirmation_ids``, from ``verification.confirmation_ids_in``), and which active
+        ban do ``ban_keys`` (``bans.keys_for``) fall under. Each is a lookup on an index
+        (the fingerprint's, ``comment_email_idx``, whose ``LOWER`` expression the second
+        repeats, the confirmations' primary key, ``ban_unlifted_value_idx``). As ORM
+        querysets these were four round trips, and building their SQL cost more than
+        running it, on every comment posted. ``verification.proves`` and
+        ``bans.active_ban_for`` say the same for callers with one question; the tests hold
+        both spellings to the same answers."""
         connection = connections[self.db]
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        # The table is the model's own, quoted; every value is a parameter.
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        # Table names are the models' own, quoted; every value is a parameter.
         duplicate = f"SELECT 1 FROM {table} WHERE fingerprint = %s"  # noqa: S608
         known = f"SELECT 1 FROM {table} WHERE LOWER(author_email) = %s AND status = %s"  # noqa: S608
-        sql = f"SELECT EXISTS ({duplicate}), EXISTS ({known})"
+        key = email.strip().lower()
+        columns = [f"EXISTS ({duplicate})", f"EXISTS ({known})"]
+        params = [fingerprint, key, Comment.Status.APPROVED]
+        if confirmation_ids:
+            confirmations = quote(apps.get_model("comments", "EmailConfirmation")._meta.db_table)
+            marks = ", ".join(["%s"] * len(confirmation_ids))
+            columns.append(
+                f"EXISTS (SELECT 1 FROM {confirmations} WHERE id IN ({marks}) "  # noqa: S608
+                "AND email = %s AND confirmed_at IS NOT NULL)"
+            )
+            params += [*confirmation_ids, key]
+        if ban_keys:
+            bans = quote(apps.get_model("comments", "Ban")._meta.db_table)
+            marks = ", ".join(["%s"] * len(ban_keys))
+            # BanQuerySet.active(), and active_ban_for's order: a ban for good first.
+            columns.append(
+                f"(SELECT id FROM {bans} WHERE value IN ({marks}) AND lifted_at IS NULL "  # noqa: S608
+                "AND (expires_at IS NULL OR expires_at > %s) "
+                "ORDER BY expires_at IS NULL DESC, expires_at DESC, id DESC LIMIT 1)"
+            )
+            moment = connection.ops.adapt_datetimefield_value(now or timezone.now())
+            params += [*ban_keys, moment]
         with connection.cursor() as cursor:
-            cursor.execute(sql, [fingerprint, email.strip().lower(), Comment.Status.APPROVED])
-            already_posted, has_approved = cursor.fetchone()
-        return AuthorHistory(bool(already_posted), bool(has_approved))
+            cursor.execute(f"SELECT {', '.join(columns)}", params)
+            row = cursor.fetchone()
+        already_posted, has_approved = row[0], row[1]
+        confirmed = bool(row[2]) if confirmation_ids else False
+        ban_id = row[-1] if ban_keys else None
+        return AuthorHistory(bool(already_posted), bool(has_approved), confirmed, ban_id)
 
 
 class Comment(models.Model):

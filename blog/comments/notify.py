@@ -72,6 +72,21 @@ def comment_published(comment_id):
     send_reply_notice.enqueue(comment_id)
 
 
+def may_notify_parent(reply):
+    """Whether a reply just posted could ever mail its parent's author: false for a
+    top-level comment, a reply to one's own comment, or to an author who did not ask
+    (``notify_replies`` is set when a comment is posted and only ever cleared), so
+    most comments queue no task at all. Whether the parent's address is confirmed is
+    left to ``send_reply_notice``: it may be confirmed before the reply commits, and
+    ``verification.confirm`` releases only the replies committed by then."""
+    parent = reply.parent
+    return (
+        parent is not None
+        and parent.notify_replies
+        and parent.author_email.lower() != reply.author_email.lower()
+    )
+
+
 def moderators():
     """Active users who may moderate comments (directly, through a group, or as
     superusers) and have an email, one per address."""

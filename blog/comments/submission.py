@@ -12,11 +12,11 @@ import contextlib
 from django.db import DatabaseError, IntegrityError, transaction
 
 from . import editing, form_tokens, verification
-from .bans import active_ban_for
+from .bans import Ban, keys_for
 from .forms import CommentForm
 from .limits import CommentRulesUnavailable
 from .models import Comment
-from .notify import comment_held, comment_published
+from .notify import comment_held, comment_published, may_notify_parent
 from .post_lookup import comment_rules
 from .rules import (
     DuplicateComment,
@@ -87,8 +87,15 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None, pro
     by_moderator = can_moderate(user)
     comment.is_staff_reply = by_moderator
 
-    comment.author_confirmed = verification.proves(comment.author_email, user=user, proof=proof)
-    history = Comment.objects.author_history(comment.fingerprint, comment.author_email)
+    by_account = verification.signed_in_as(comment.author_email, user)
+    # One query answers the duplicate, known-author, proof and ban questions.
+    history = Comment.objects.author_history(
+        comment.fingerprint,
+        comment.author_email,
+        confirmation_ids=[] if by_account else verification.confirmation_ids_in(proof),
+        ban_keys=[] if by_moderator else keys_for(comment.author_email, ip_address),
+    )
+    comment.author_confirmed = by_account or history.confirmed
     ensure_not_duplicate(history)
     flood_slots = [] if by_moderator else ensure_not_flooding(ip_address, comment.author_email)
 
@@ -100,7 +107,7 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None, pro
         rules=rules,
         bot_reason=None if by_moderator else form.bot_reason,
         by_moderator=by_moderator,
-        ban=None if by_moderator else active_ban_for(comment.author_email, ip_address),
+        ban=Ban.objects.filter(pk=history.ban_id).first() if history.ban_id else None,
     )
     comment.status = verdict.status
     comment.reason = verdict.reason
@@ -133,7 +140,8 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None, pro
             comment.confirmation_sent = verification.mail_link(comment.author_email, comment)
 
     if comment.status == Comment.Status.APPROVED:
-        transaction.on_commit(lambda: comment_published(comment.pk))
+        if may_notify_parent(comment):  # else the task would find nobody to mail
+            transaction.on_commit(lambda: comment_published(comment.pk))
     elif comment.status == Comment.Status.PENDING and rules.notify_moderators:
         transaction.on_commit(comment_held)
     return comment

@@ -191,10 +191,20 @@ def set_proof_cookie(response, proof):
     )
 
 
+def signed_in_as(email, user):
+    """Whether ``user`` is signed in with an account whose email is ``email``."""
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and email_key(user.email or "") == email_key(email)
+    )
+
+
 def proves(email, *, user=None, proof=""):
-    """Whether this commenter (signed in as ``user``, holding ``proof``) controls ``email``."""
+    """Whether this commenter (signed in as ``user``, holding ``proof``) controls ``email``.
+    A new comment asks the same in the query of ``Comment.objects.author_history``."""
     key = email_key(email)
-    if user is not None and user.is_authenticated and email_key(user.email or "") == key:
+    if signed_in_as(email, user):
         return True
     ids = confirmation_ids_in(proof)
     if not ids:

@@ -427,6 +427,9 @@ COMMENTS_FLOOD_SECONDS = 15
 # A comment form (or an API form token) is good for a day after it was shown.
 COMMENTS_FORM_MAX_AGE = 60 * 60 * 24
 COMMENTS_THREADS_PER_PAGE = 50
+# GET /api/v3/comments/ may send this many comments a response (limit=), so an app reads a
+# 100-comment thread in one request; the rest of the v3 API keeps WAGTAILAPI_LIMIT_MAX.
+COMMENTS_API_LIMIT_MAX = int(os.environ.get("COMMENTS_API_LIMIT_MAX", "100"))
 # Moderators may pin this many comments to the top of one post's thread (blog.comments.pinning).
 COMMENTS_MAX_PINNED_PER_POST = 3
 COMMENTS_IP_RETENTION_DAYS = 30

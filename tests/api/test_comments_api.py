@@ -89,6 +89,52 @@ def test_thread_is_paginated(client, seed_post, make_comment):
     assert len(data["items"]) == 1
 
 
+def test_a_100_comment_thread_comes_whole_in_one_request(
+    client, seed_post, make_comment, django_assert_max_num_queries
+):
+    for number in range(100):
+        make_comment(seed_post, number=number)
+
+    with django_assert_max_num_queries(6):
+        data = client.get(URL, {"page": seed_post.pk, "limit": 100}).json()
+
+    assert data["count"] == 100
+    assert [item["html"] for item in data["items"]][-1] == "<p>Comment number 99.</p>"
+    assert len(data["items"]) == 100
+
+
+def test_a_page_of_comments_holds_20_unless_limit_asks(client, seed_post, make_comment):
+    for number in range(25):
+        make_comment(seed_post, number=number)
+
+    assert len(client.get(URL, {"page": seed_post.pk}).json()["items"]) == 20
+
+
+def test_a_limit_above_the_most_is_a_field_error_naming_the_most(client, seed_post, settings):
+    response = client.get(URL, {"page": seed_post.pk, "limit": 101})
+
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/problem+json"
+    [error] = response.json()["errors"]
+    assert error["loc"] == ["query", "limit"]
+    assert error["msg"] == (
+        "Ask for at most 100 comments a page (limit=100), then page on with offset."
+    )
+
+    settings.COMMENTS_API_LIMIT_MAX = 150
+    assert client.get(URL, {"page": seed_post.pk, "limit": 150}).status_code == 200
+    assert client.get(URL, {"page": seed_post.pk, "limit": 151}).status_code == 422
+
+
+def test_the_schema_names_the_most_a_comment_page_holds(client):
+    schema = client.get("/api/v3/openapi.json").json()
+    parameters = schema["paths"]["/api/v3/comments/"]["get"]["parameters"]
+    [limit] = [parameter for parameter in parameters if parameter["name"] == "limit"]
+
+    assert limit["schema"]["maximum"] == 100
+    assert limit["schema"]["default"] == 20
+
+
 def test_thread_of_unknown_post_is_404_problem(client, seed_post):
     response = client.get(URL, {"page": 999_999})
 

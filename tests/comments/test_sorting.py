@@ -222,7 +222,7 @@ def test_a_300_comment_thread_with_pins_costs_fixed_queries_in_every_order(
     client, seed_post, settings, order, uncached_pages, django_assert_max_num_queries
 ):
     settings.COMMENTS_THREADS_PER_PAGE = 300
-    settings.WAGTAILAPI_LIMIT_MAX = 300
+    settings.COMMENTS_API_LIMIT_MAX = 300
     small = build_thread(seed_post, 3)
     query = "" if order == DEFAULT_ORDER else f"?sort={order}"
     client.get(seed_post.url + query)  # renditions and settings rows are made on the first view

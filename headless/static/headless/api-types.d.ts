@@ -15,7 +15,7 @@ export interface paths {
         };
         /**
          * A post's approved comments, in thread order
-         * @description Approved comments of a published post, pinned conversations first, then each top-level comment in the order `sort` asks for, each followed by its replies in conversation order. A removed comment that still has replies stays as a placeholder without its text. 404: no published post has this id; 422: an unknown `sort`.
+         * @description Approved comments of a published post, pinned conversations first, then each top-level comment in the order `sort` asks for, each followed by its replies in conversation order. A removed comment that still has replies stays as a placeholder without its text. `limit` may ask for up to COMMENTS_API_LIMIT_MAX (100) comments a page, so a long thread takes one request. 404: no published post has this id; 422: an unknown `sort`, or a `limit` above the most.
          */
         get: operations["comments_list"];
         put?: never;
@@ -3256,6 +3256,7 @@ export interface operations {
                 page: number;
                 /** @description Order of the top-level comments: oldest (first posted first), newest, or replies (most replies, at every depth, first). Pinned comments come first in every order; replies always follow their parent in conversation order. */
                 sort?: "oldest" | "newest" | "replies";
+                /** @description Comments in this page. */
                 limit?: number;
                 offset?: number;
             };
