@@ -7,7 +7,6 @@ Wagtail's page chooser (a ``<select>`` of every post with comments was 10,000 op
 by trigram indexes on PostgreSQL (migration 0008)."""
 
 from django import forms
-from django.db.models import Q
 
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.widgets import AdminPageChooser
@@ -21,25 +20,6 @@ from ..reports import reported_comments
 from ..status_counts import reported_count, status_counts
 
 Status = Comment.Status
-
-
-def search_comments(queryset, query):
-    """Comments whose author name, email, text or IP address contains ``query``.
-
-    Moderators search for fragments (an email domain, part of an IP address, a phrase a
-    spammer repeats), so this matches substrings in the database. Comments are kept out
-    of the search index on purpose: it would hold every reader's email, and indexing on
-    each new comment would cost every reader's POST a write to it.
-    """
-    query = (query or "").strip()
-    if not query:
-        return queryset
-    return queryset.filter(
-        Q(author_name__icontains=query)
-        | Q(author_email__icontains=query)
-        | Q(body__icontains=query)
-        | Q(ip_address__icontains=query)
-    )
 
 
 def status_choices_with_counts():
