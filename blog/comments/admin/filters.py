@@ -7,11 +7,13 @@ Wagtail's page chooser (a ``<select>`` of every post with comments was 10,000 op
 by trigram indexes on PostgreSQL (migration 0008)."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.widgets import AdminPageChooser
 
 import django_filters
+from django_filters.fields import ModelChoiceField
 
 from blog.models import BlogPostPage
 
@@ -28,6 +30,12 @@ def status_choices_with_counts():
     return [(status, f"{label} ({counts.get(status, 0)})") for status, label in Status.choices]
 
 
+def is_post_id(value):
+    """Within the database's integer range: a larger number is not "no such post" to the
+    database but an error (SQLite refuses it before asking)."""
+    return str(value).isdigit() and int(value) < 2**31
+
+
 class PostChooser(AdminPageChooser):
     """Wagtail's page chooser, limited to blog posts, that draws a value from the URL that
     is not a post's id (``?post=not-a-post``) as "no post chosen": the filter's form shows
@@ -37,9 +45,20 @@ class PostChooser(AdminPageChooser):
         super().__init__(target_models=[BlogPostPage], **kwargs)
 
     def get_instance(self, value):
-        if isinstance(value, str) and not (value.isdigit() and int(value) < 2**31):
+        if isinstance(value, str) and not is_post_id(value):
             return None
         return super().get_instance(value)
+
+
+class PostField(ModelChoiceField):
+    def to_python(self, value):
+        if value not in self.empty_values and not is_post_id(value):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class PostFilter(django_filters.ModelChoiceFilter):
+    field_class = PostField
 
 
 class CommentFilterSet(WagtailFilterSet):
@@ -50,7 +69,7 @@ class CommentFilterSet(WagtailFilterSet):
         widget=forms.RadioSelect,
     )
     # Any blog post may be chosen: one without comments lists none, which is the answer.
-    post = django_filters.ModelChoiceFilter(
+    post = PostFilter(
         label="Post",
         queryset=BlogPostPage.objects.only("id", "title"),
         widget=PostChooser(),
