@@ -138,11 +138,15 @@ def status_labels(response):
 
 
 def grouped_counts(queries):
-    return [sql for sql in queries if sql.startswith('SELECT "comments_comment"."status" AS "status", COUNT')]
+    return [
+        sql
+        for sql in queries
+        if sql.startswith('SELECT "comments_comment"."status" AS "status", COUNT')
+    ]
 
 
 def test_pending_is_counted_every_time_and_the_settled_statuses_once_a_minute(
-    moderator_client, moderator, seed_post
+    moderator_client, moderator, seed_post, django_capture_on_commit_callbacks
 ):
     make_comment(seed_post, status=Status.PENDING)
     approved = make_comment(seed_post, status=Status.APPROVED)
@@ -162,7 +166,8 @@ def test_pending_is_counted_every_time_and_the_settled_statuses_once_a_minute(
     assert grouped_counts(second) == []
 
     # A moderator's decision shows in every count on the next page.
-    moderate([approved.pk], "spam", moderator)
+    with django_capture_on_commit_callbacks(execute=True):
+        moderate([approved.pk], "spam", moderator)
     response, _ = listing_queries(moderator_client, {"status": "pending"})
     assert status_labels(response) | {"": "All"} == {
         "": "All",
