@@ -224,7 +224,8 @@ def plan_of(queryset):
 def test_the_search_reads_a_trigram_index_for_each_field(seed_post):
     make_comment(seed_post, author_email="reader4321@example.com")
 
-    plan = plan_of(search_comments(Comment.objects.all(), "reader4321@"))
+    # Unordered: the question is whether each LIKE can use its index, not the page order.
+    plan = plan_of(search_comments(Comment.objects.order_by(), "reader4321@"))
 
     for index in (
         "comment_name_trgm_idx",
