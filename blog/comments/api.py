@@ -9,7 +9,9 @@ through ``submission.submit_comment``, the same path as the reader form, so vali
 sanitizing, duplicate and flood rules have one implementation.
 
 Moderators' side (a Wagtail API token whose user has ``comments.moderate_comment``):
-the queue by status, and approve/spam/trash/restore/unapprove one or many comments,
+the queue by status, post and a substring search, with readers' open reports on each
+comment as the admin shows them, the counts per status (``status_counts``), and
+approve/spam/trash/restore/unapprove one or many comments,
 through ``moderation.moderate`` so each decision lands in the same audit log as the
 admin's.
 
@@ -21,7 +23,7 @@ import datetime
 from typing import Annotated, Literal
 
 from django.conf import settings
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
@@ -34,7 +36,7 @@ from ninja.pagination import paginate
 
 from blog.models import BlogPostPage
 
-from . import editing, form_tokens, reports, verification
+from . import editing, form_tokens, reports, status_counts, verification
 from .addresses import InvalidClientAddress, client_ip
 from .api_moderators import MODERATORS_ONLY, require_moderator
 from .bans_api import router as bans_router
@@ -42,6 +44,7 @@ from .forms import ConfirmationRequestForm
 from .limits import CommentRulesUnavailable
 from .models import Comment, approved_comment_counts
 from .moderation import ModerationError, moderate
+from .moderator_search import search_comments
 from .pagination import CommentPagination
 from .pinning import PinRefused, pin, unpin
 from .post_lookup import live_post
@@ -134,6 +137,17 @@ class CommentOut(Schema):
         return not is_placeholder(comment) and comment.is_pinned
 
 
+class OpenReportOut(Schema):
+    reason: reports.Reason
+    reason_label: str = Field(description="The reason as the admin shows it.")
+    note: str = Field(description="The reader's note, plain text; empty if none.")
+    created_at: datetime.datetime
+
+    @staticmethod
+    def resolve_reason_label(report):
+        return report.get_reason_display()
+
+
 class ModeratedCommentOut(CommentOut):
     status: Comment.Status
     author_confirmed: bool = Field(
@@ -144,6 +158,50 @@ class ModeratedCommentOut(CommentOut):
     )
     reason: str = Field(description="Why the rules (or a moderator) gave the comment its status.")
     body: str = Field(description="The comment as submitted, for moderators.")
+    report_count: int = Field(description="Readers' reports no moderator has answered yet.")
+    reports: list[OpenReportOut] = Field(
+        description="Those open reports, oldest first: why readers reported it."
+    )
+    hidden_by_reports: bool = Field(
+        description=(
+            "Readers' reports took it off the post until a moderator decides: `keep` "
+            "publishes it again and stops reports from hiding it."
+        )
+    )
+    reports_kept: bool = Field(
+        description="A moderator kept it despite earlier reports: new reports do not hide it."
+    )
+
+    @staticmethod
+    def resolve_reports(comment):
+        # The queue prefetches them for its page; one comment reads its own.
+        if not hasattr(comment, "open_reports"):
+            comment.open_reports = list(comment.reports.open())
+        return comment.open_reports
+
+    @staticmethod
+    def resolve_report_count(comment):
+        return len(ModeratedCommentOut.resolve_reports(comment))
+
+    @staticmethod
+    def resolve_hidden_by_reports(comment):
+        # Readers can report only approved comments, so a pending one with open reports
+        # is one they hid (reports.hide_if_reported_enough).
+        return comment.status == Comment.Status.PENDING and bool(
+            ModeratedCommentOut.resolve_reports(comment)
+        )
+
+    @staticmethod
+    def resolve_reports_kept(comment):
+        return comment.reports_kept_at is not None
+
+
+class StatusCounts(Schema):
+    pending: int = Field(description="Awaiting a decision; exact.")
+    approved: int = Field(description="At most a minute old (exact after a decision).")
+    spam: int = Field(description="At most a minute old (exact after a decision).")
+    trash: int = Field(description="At most a minute old (exact after a decision).")
+    reported: int = Field(description="With open reader reports (approved or hidden); exact.")
 
 
 class ThreadQuery(Schema):
@@ -308,6 +366,14 @@ class ModerationQuery(Schema):
         description="Statuses to list; pending comments come first, newest first within.",
     )
     page: PostId | None = Field(None, description="Only comments on this post.")
+    q: str = Field(
+        "",
+        max_length=200,
+        description=(
+            "Only comments whose author name, email, text or IP address contains this "
+            "(any case): an email domain, part of an address, a phrase."
+        ),
+    )
 
 
 PROBLEMS = dict.fromkeys((403, 409, 422, 429, 503), ProblemDetail)
@@ -681,15 +747,41 @@ def confirm_email(request: HttpRequest, data: ConfirmationUse):
 @paginate(WagtailLimitOffsetPagination)
 def moderation_queue(request: HttpRequest, query: ModerationQuery = Query(...), **kwargs):  # noqa: B008
     require_moderator(request)
-    comments = Comment.objects.filter(status__in=query.status)
+    comments = Comment.objects.filter(status__in=query.status).prefetch_related(
+        Prefetch("reports", queryset=reports.CommentReport.objects.open(), to_attr="open_reports")
+    )
     if query.page:
         comments = comments.filter(post_id=query.page)
+    comments = search_comments(comments, query.q)
+    newest_first = ["-created_at", "-pk"]
+    if len(set(query.status)) == 1:
+        # As in the admin's queue: with one status the rank is the same for every row, and
+        # without it PostgreSQL reads the newest from an index instead of sorting them all.
+        return comments.order_by(*newest_first)
     pending_first = [Comment.Status.PENDING, *(s for s in Comment.Status if s != "pending")]
     order = Case(
         *(When(status=status, then=Value(rank)) for rank, status in enumerate(pending_first)),
         output_field=IntegerField(),
     )
-    return comments.order_by(order, "-created_at", "-pk")
+    return comments.order_by(order, *newest_first)
+
+
+@moderation_router.get(
+    "/counts/",
+    response=StatusCounts,
+    url_name="moderation_counts",
+    summary="How many comments each status holds, for moderators",
+    description=(
+        "Pending and reported are exact; approved, spam and trash are counted at most once "
+        "a minute (and again after every moderation decision). 403: the token's user may "
+        "not moderate."
+    ),
+    operation_id="comments_moderation_counts",
+    openapi_extra={"responses": {403: {"description": "This user may not moderate comments."}}},
+)
+def moderation_counts(request: HttpRequest):
+    require_moderator(request)
+    return {**status_counts.status_counts(), "reported": status_counts.reported_count()}
 
 
 @moderation_router.post(

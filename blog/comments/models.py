@@ -241,6 +241,13 @@ class Comment(models.Model):
                 condition=models.Q(status="pending", held_notice_sent_at__isnull=True),
                 name="comment_unannounced_idx",
             ),
+            # The moderation queue: its first page and the pending count read the backlog,
+            # not the table. Trigram indexes for the moderators' search: migration 0008.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=models.Q(status="pending"),
+                name="comment_pending_idx",
+            ),
             # The few pinned comments of a post, counted against the limit on every pin.
             models.Index(
                 fields=["post", "pinned_at"],

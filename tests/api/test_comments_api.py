@@ -336,6 +336,92 @@ def test_moderation_queue_lists_pending_first(client, seed_post, make_comment, m
     assert "no-store" in client.get(f"{URL}moderation/", **auth)["Cache-Control"]
 
 
+def test_moderation_queue_searches_name_email_text_and_address(
+    client, seed_post, make_comment, moderator_token
+):
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {moderator_token}"}
+    by_email = make_comment(
+        seed_post, number=1, status="pending", author_email="zelda@hyrule.example"
+    )
+    by_text = make_comment(seed_post, number=2, status="pending", body="Try the ocarina cure.")
+    make_comment(seed_post, number=3, status="pending")
+
+    def found(query):
+        response = client.get(f"{URL}moderation/", {"q": query}, **auth)
+        assert response.status_code == 200
+        return [item["id"] for item in response.json()["items"]]
+
+    assert found("HYRULE.example") == [by_email.pk]
+    assert found("ocarina") == [by_text.pk]
+    assert found("nobody-writes-this") == []
+    refused = client.get(f"{URL}moderation/", {"q": "x" * 201}, **auth)
+    assert refused.status_code == 422
+    assert "q" in refused.text
+
+
+def test_moderation_queue_items_carry_the_open_reports_as_the_admin_shows_them(
+    client, seed_post, make_comment, moderator_token, django_assert_max_num_queries
+):
+    from tests.comments.conftest import add_reports
+
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {moderator_token}"}
+    hidden = make_comment(seed_post, number=1, status="pending", reason="Hidden after 3 reports")
+    add_reports(hidden, 2, reason="misinformation", note="Not what the study found")
+    add_reports(hidden, 1, reason="spam")
+    plain = make_comment(seed_post, number=2, status="pending")
+    for number in range(3, 13):
+        add_reports(make_comment(seed_post, number=number, status="pending"), 1)
+
+    with django_assert_max_num_queries(8):
+        items = client.get(f"{URL}moderation/", {"limit": 20}, **auth).json()["items"]
+
+    by_id = {item["id"]: item for item in items}
+    assert by_id[hidden.pk]["report_count"] == 3
+    assert by_id[hidden.pk]["hidden_by_reports"] is True
+    assert by_id[hidden.pk]["reports_kept"] is False
+    assert [(r["reason"], r["reason_label"], r["note"]) for r in by_id[hidden.pk]["reports"]] == [
+        ("misinformation", "Health misinformation", "Not what the study found"),
+        ("misinformation", "Health misinformation", "Not what the study found"),
+        ("spam", "Spam", ""),
+    ]
+    assert by_id[plain.pk]["report_count"] == 0
+    assert by_id[plain.pk]["reports"] == []
+    assert by_id[plain.pk]["hidden_by_reports"] is False
+    one = client.post(
+        f"{URL}moderation/{hidden.pk}/actions/spam/", content_type="application/json", **auth
+    ).json()
+    assert one["report_count"] == 3
+
+
+def test_moderation_counts_per_status(
+    client, seed_post, make_comment, moderator_token, django_capture_on_commit_callbacks
+):
+    from blog.comments.moderation import moderate
+    from tests.comments.conftest import add_reports
+
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {moderator_token}"}
+    for number, status in enumerate(["pending", "pending", "approved", "spam"], start=1):
+        make_comment(seed_post, number=number, status=status)
+    add_reports(Comment.objects.filter(status="approved").get(), 1)
+
+    counts = client.get(f"{URL}moderation/counts/", **auth)
+
+    assert counts.status_code == 200
+    assert counts.json() == {"pending": 2, "approved": 1, "spam": 1, "trash": 0, "reported": 1}
+    # Pending stays exact as comments arrive; a decision shows in every count.
+    make_comment(seed_post, number=9, status="pending")
+    with django_capture_on_commit_callbacks(execute=True):
+        moderate(Comment.objects.filter(status="spam"), "trash", None)
+    assert client.get(f"{URL}moderation/counts/", **auth).json() == {
+        "pending": 3,
+        "approved": 1,
+        "spam": 0,
+        "trash": 1,
+        "reported": 1,
+    }
+    assert client.get(f"{URL}moderation/counts/").status_code == 401
+
+
 def test_moderation_actions_go_to_the_audit_log(
     client, seed_post, make_comment, moderator_token, moderation_is_logged
 ):

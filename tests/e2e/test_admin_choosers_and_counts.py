@@ -1,5 +1,6 @@
 """What the admin's scripts draw, in Chromium: an editor creates an author from the post's
-Authors chooser without leaving the post; a moderator's bulk bar counts comments."""
+Authors chooser without leaving the post; a moderator's bulk bar counts comments; a
+moderator narrows the queue to one post chosen in the page chooser of the filter drawer."""
 
 import pytest
 
@@ -8,6 +9,7 @@ from blog.models import Author, BlogPostPage
 from blog.seed import load_seed_content
 from tests.comments.admin_users import PASSWORD, make_moderator, make_superuser
 from tests.comments.conftest import make_comment
+from tests.conftest import build_post
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,3 +63,27 @@ def test_the_bulk_bar_counts_comments(live_server, page):
     assert page.locator("[data-bulk-action-num-objects]").inner_text() == "1 comment selected"
     boxes.nth(1).check()
     assert page.locator("[data-bulk-action-num-objects]").inner_text() == "2 comments selected"
+
+
+def test_a_moderator_filters_the_queue_by_a_post_chosen_in_the_page_chooser(live_server, page):
+    load_seed_content()
+    seed = BlogPostPage.objects.get()
+    other = build_post(seed.get_parent(), 1, title="Magnesium and night cramps")
+    make_comment(seed, status=Comment.Status.PENDING, author_name="Seed Reader")
+    make_comment(other, status=Comment.Status.PENDING, author_name="Magnesium Reader")
+    make_moderator()
+    sign_in(page, live_server.url, "moderator")
+
+    page.goto(f"{live_server.url}/admin/snippets/comments/comment/?status=pending")
+    assert page.get_by_text("Magnesium Reader").count() == 1
+    page.get_by_role("button", name="Filter").click()
+    page.get_by_role("button", name="Post", exact=True).click()
+    page.get_by_role("button", name="Choose a page (Blog post)").click()
+    modal = page.locator(".modal-dialog")
+    modal.locator("input[name='q']").fill("Magnesium")
+    modal.get_by_role("link", name="Magnesium and night cramps").click()
+
+    page.wait_for_url(f"**post={other.pk}**")
+    page.get_by_text("Magnesium Reader").wait_for()
+    assert page.get_by_text("Seed Reader").count() == 0
+    assert page.locator("input[name='post']").input_value() == str(other.pk)

@@ -11,9 +11,10 @@ from wagtail.snippets.bulk_actions.snippet_bulk_action import SnippetBulkAction
 
 from ..models import Comment
 from ..moderation import ModerationError, moderate
+from ..moderator_search import search_comments
 from ..pinning import PinRefused, pin_comments, pin_refusals, unpin_comments
 from .decisions import ACTION_BUTTON_LABELS, ACTION_PAST_TENSE, comment_url, excerpt
-from .filters import CommentFilterSet, search_comments
+from .filters import CommentFilterSet
 from .permissions import forbidden, moderation_policy
 
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from wagtail.admin.ui.components import Component
 
 from ..models import Comment
-from ..reports import reported_comments
+from ..status_counts import pending_count, reported_count
 from .decisions import URL_NAMESPACE, comment_url, excerpt, moderate_url
 
 Status = Comment.Status
@@ -35,9 +35,9 @@ class PendingCommentsPanel(Component):
                     }
                     for comment in comments
                 ],
-                "pending_count": pending.count(),
+                "pending_count": pending_count(),
                 "listing_url": reverse(f"{URL_NAMESPACE}:list") + f"?status={Status.PENDING}",
-                "reported_count": reported_comments().count(),
+                "reported_count": reported_count(),
                 "reported_url": reverse(f"{URL_NAMESPACE}:list") + "?reported=open",
                 "next_url": reverse("wagtailadmin_home"),
                 "csrf_token": parent_context.get("csrf_token"),

@@ -19,6 +19,7 @@ from wagtail.snippets.views.snippets import HistoryView, IndexView, InspectView
 
 from ..models import Comment
 from ..moderation import ModerationError, moderate
+from ..moderator_search import search_comments
 from ..reports import CommentReport, open_report_count
 from ..rules import CommentRefused
 from ..submission import CommentInvalid, submit_comment
@@ -32,7 +33,6 @@ from .decisions import (
     moderate_url,
     status_label,
 )
-from .filters import search_comments
 from .log import REPLY_LOG_ACTION
 from .permissions import ModeratorRequiredMixin, moderation_policy
 from .pins import pin_action_for, pin_row_button

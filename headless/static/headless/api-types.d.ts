@@ -194,6 +194,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v3/comments/moderation/counts/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How many comments each status holds, for moderators
+         * @description Pending and reported are exact; approved, spam and trash are counted at most once a minute (and again after every moderation decision). 403: the token's user may not moderate.
+         */
+        get: operations["comments_moderation_counts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v3/comments/moderation/{comment_id}/actions/{action}/": {
         parameters: {
             query?: never;
@@ -2322,6 +2342,11 @@ export interface components {
              */
             edited_at?: string | null;
             /**
+             * Hidden By Reports
+             * @description Readers' reports took it off the post until a moderator decides: `keep` publishes it again and stops reports from hiding it.
+             */
+            hidden_by_reports: boolean;
+            /**
              * Html
              * @description The comment, as sanitized HTML safe to insert as is.
              */
@@ -2355,6 +2380,21 @@ export interface components {
              */
             removed: boolean;
             /**
+             * Report Count
+             * @description Readers' reports no moderator has answered yet.
+             */
+            report_count: number;
+            /**
+             * Reports
+             * @description Those open reports, oldest first: why readers reported it.
+             */
+            reports: components["schemas"]["OpenReportOut"][];
+            /**
+             * Reports Kept
+             * @description A moderator kept it despite earlier reports: new reports do not hide it.
+             */
+            reports_kept: boolean;
+            /**
              * Staff
              * @description Written by the site's staff.
              */
@@ -2373,6 +2413,12 @@ export interface components {
              * @description Only comments on this post.
              */
             page?: number | null;
+            /**
+             * Q
+             * @description Only comments whose author name, email, text or IP address contains this (any case): an email domain, part of an address, a phrase.
+             * @default
+             */
+            q: string;
             /**
              * Status
              * @description Statuses to list; pending comments come first, newest first within.
@@ -2426,6 +2472,25 @@ export interface components {
             text: string;
             /** Title */
             title: string;
+        };
+        /** OpenReportOut */
+        OpenReportOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Note
+             * @description The reader's note, plain text; empty if none.
+             */
+            note: string;
+            reason: components["schemas"]["Reason"];
+            /**
+             * Reason Label
+             * @description The reason as the admin shows it.
+             */
+            reason_label: string;
         };
         /**
          * OrderingSchema
@@ -3131,6 +3196,34 @@ export interface components {
          * @enum {string}
          */
         Status: "pending" | "approved" | "spam" | "trash";
+        /** StatusCounts */
+        StatusCounts: {
+            /**
+             * Approved
+             * @description At most a minute old (exact after a decision).
+             */
+            approved: number;
+            /**
+             * Pending
+             * @description Awaiting a decision; exact.
+             */
+            pending: number;
+            /**
+             * Reported
+             * @description With open reader reports (approved or hidden); exact.
+             */
+            reported: number;
+            /**
+             * Spam
+             * @description At most a minute old (exact after a decision).
+             */
+            spam: number;
+            /**
+             * Trash
+             * @description At most a minute old (exact after a decision).
+             */
+            trash: number;
+        };
         /**
          * StudyCardBlock
          * @description One piece of evidence: who was studied, what was found and how it bears on the article's question.
@@ -3582,6 +3675,8 @@ export interface operations {
                 status?: ("pending" | "approved" | "spam" | "trash")[];
                 /** @description Only comments on this post. */
                 page?: number | null;
+                /** @description Only comments whose author name, email, text or IP address contains this (any case): an email domain, part of an address, a phrase. */
+                q?: string;
                 limit?: number;
                 offset?: number;
             };
@@ -3861,6 +3956,44 @@ export interface operations {
             };
             /** @description A parameter or the body failed validation; `errors` says where. */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+        };
+    };
+    comments_moderation_counts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusCounts"];
+                };
+            };
+            /** @description No valid API token was given. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetail"];
+                };
+            };
+            /** @description This user may not moderate comments. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
