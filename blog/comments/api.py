@@ -45,9 +45,9 @@ from .moderation import ModerationError, moderate
 from .pinning import PinRefused, pin, unpin
 from .post_lookup import live_post
 from .rules import CommentRefused, DuplicateComment, PostUnavailable
-from .sorting import DEFAULT_ORDER, ORDERS, flatten
+from .sorting import DEFAULT_ORDER, ORDERS
 from .submission import NO_SUCH_POST, CommentInvalid, can_moderate, submit_comment
-from .threads import public_thread, sorted_tree
+from .threads import ThreadListing
 
 MAX_COUNTED_POSTS = 100
 # Ids past the database's integer range are not "not found" to the database but an error.
@@ -315,6 +315,23 @@ router.add_router("/moderation/", moderation_router)
 moderation_router.add_router("/bans/", bans_router)
 
 
+class CommentsInThreadOrder:
+    """``threads.ThreadListing`` as the comments ``CommentOut`` reads, for the limit/offset
+    pagination (which takes its ``len()`` and one slice)."""
+
+    def __init__(self, listing):
+        self.listing = listing
+
+    def __len__(self):
+        return len(self.listing)
+
+    def __getitem__(self, index):
+        nodes = self.listing[index]
+        for node in nodes:
+            node.comment.shown_as_removed = node.removed
+        return [node.comment for node in nodes]
+
+
 @router.get(
     "/",
     response=list[CommentOut],
@@ -333,10 +350,7 @@ moderation_router.add_router("/bans/", bans_router)
 @paginate(WagtailLimitOffsetPagination)
 def list_comments(request: HttpRequest, query: SortedThreadQuery = Query(...), **kwargs):  # noqa: B008
     post = live_post_or_404(query.page)
-    thread = flatten(sorted_tree(public_thread(post.pk), query.sort))
-    for node in thread:
-        node.comment.shown_as_removed = node.removed
-    return [node.comment for node in thread]
+    return CommentsInThreadOrder(ThreadListing(post.pk, query.sort))
 
 
 @router.get(

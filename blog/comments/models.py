@@ -207,6 +207,13 @@ class Comment(models.Model):
                 condition=models.Q(status="pending", held_notice_sent_at__isnull=True),
                 name="comment_unannounced_idx",
             ),
+            # A post's top-level comments in date order: a page of threads is found by
+            # reading its roots alone (blog.comments.threads), not the whole discussion.
+            models.Index(
+                fields=["post", "created_at", "id"],
+                condition=models.Q(parent__isnull=True),
+                name="comment_roots_idx",
+            ),
             # The few pinned comments of a post, counted against the limit on every pin.
             models.Index(
                 fields=["post", "pinned_at"],
