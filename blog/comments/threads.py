@@ -151,21 +151,27 @@ def approved_total(post_id):
     return Comment.objects.approved().filter(post_id=post_id).count()
 
 
+def approved_in_threads(post_id, root_paths):
+    """The approved comments of the threads under ``root_paths``, in reading order: one
+    ``comment_thread_idx`` range per thread."""
+    ranges = Q()
+    for path in root_paths:
+        ranges |= Q(thread_path__gte=path, thread_path__lt=thread_end(path))
+    return (
+        Comment.objects.approved()
+        .filter(ranges, post_id=post_id)
+        .only(*PUBLIC_FIELDS)
+        .order_by("thread_path")
+    )
+
+
 def threads_of(post_id, roots):
     """The threads of ``roots`` (``(id, thread_path)`` pairs) as trees, in that order:
     their approved comments (one ``thread_path`` range each) plus the removed comments
     they hang from. Two queries at most, rows in proportion to what is shown."""
     if not roots:
         return []
-    ranges = Q()
-    for _, path in roots:
-        ranges |= Q(thread_path__gte=path, thread_path__lt=thread_end(path))
-    approved = list(
-        Comment.objects.approved()
-        .filter(ranges, post_id=post_id)
-        .only(*PUBLIC_FIELDS)
-        .order_by("thread_path")
-    )
+    approved = list(approved_in_threads(post_id, [path for _, path in roots]))
     present = {comment.pk for comment in approved}
     missing = {
         int(segment)
