@@ -207,10 +207,11 @@ class Comment(models.Model):
                 condition=models.Q(status="pending", held_notice_sent_at__isnull=True),
                 name="comment_unannounced_idx",
             ),
-            # A post's top-level comments in date order: a page of threads is found by
-            # reading its roots alone (blog.comments.threads), not the whole discussion.
+            # A post's top-level comments in date order: a page of threads is found, and
+            # the threads counted, from this index alone (blog.comments.threads), without
+            # the table or the replies: it holds what deciding a root's place reads.
             models.Index(
-                fields=["post", "created_at", "id"],
+                fields=["post", "created_at", "id", "status", "pinned_at", "thread_path"],
                 condition=models.Q(parent__isnull=True),
                 name="comment_roots_idx",
             ),
