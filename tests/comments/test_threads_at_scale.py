@@ -292,7 +292,7 @@ def test_date_orders_walk_the_roots_index_and_stop_at_the_page(seed_post, order)
     bulk_threads(seed_post, 5)
     plan = explain(unpinned_roots(seed_post.pk, order).values_list("pk", "thread_path")[50:100])
 
-    assert "Index Only Scan using comment_roots_idx" in plan or "comment_roots_idx" in plan
+    assert "comment_roots_idx" in plan
     assert "Sort" not in plan, "the index gives the order"
     assert "Seq Scan on comments_comment" not in plan
 
