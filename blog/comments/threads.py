@@ -23,21 +23,16 @@ from math import ceil
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
-    Case,
     CharField,
+    Count,
     Exists,
-    F,
     Func,
     IntegerField,
     OuterRef,
     Q,
     Subquery,
-    Sum,
     Value,
-    When,
-    Window,
 )
-from django.db.models.expressions import RowRange
 from django.db.models.functions import Cast, Concat, Length, LPad, Substr
 from django.http import Http404
 from django.template.loader import render_to_string
@@ -287,9 +282,13 @@ def render_thread(post, page_number=1, *, comments_open=True, order=DEFAULT_ORDE
 
 class ThreadListing:
     """A post's visible comments in reading order (each thread flattened, threads in
-    ``order``, pinned first) as a sequence the API's limit/offset pagination slices: its
-    length and each slice are counted and found in the database, and a slice loads only
-    the threads it overlaps."""
+    ``order``, pinned first) as a sequence the API's limit/offset pagination slices.
+
+    A slice loads only the threads it overlaps. To find them, each thread's size comes
+    from one index-only aggregate (approved comments per root, ``comment_thread_idx``)
+    and the roots' order from ``comment_roots_idx``: narrow pairs, one per thread, not
+    the comments. (A window over per-root counts in SQL was tried: its correlated count
+    per root read 18,000 buffers for the 2,774 threads of a 5,000-comment post.)"""
 
     def __init__(self, post_id, order=DEFAULT_ORDER):
         self.post_id = post_id
@@ -310,44 +309,24 @@ class ThreadListing:
     def __len__(self):
         return approved_total(self.post_id) + len(self.tombstone_paths())
 
-    def _threads_with_rows(self):
-        """Visible roots in reading order, each with the rows its thread shows and the
-        running total of rows up to and including it (a window in the database)."""
-        post_id = self.post_id
-        per_root = {}
+    def _rows_per_thread(self):
+        """Rows each thread shows, by its root's path: approved comments and tombstones.
+        The root's path is its thread's first segment (ids of ``PATH_SEGMENT_WIDTH``
+        digits, as ``thread_end`` assumes)."""
+        approved = (
+            Comment.objects.approved()
+            .filter(post_id=self.post_id)
+            .order_by()
+            .annotate(root_path=Substr("thread_path", 1, PATH_SEGMENT_WIDTH))
+            .values("root_path")
+            .annotate(shown=Count("*"))
+            .values_list("root_path", "shown")
+        )
+        rows = dict(approved)
         for path in self.tombstone_paths():
-            root_id = int(path.split("/")[0])
-            per_root[root_id] = per_root.get(root_id, 0) + 1
-        thread_range = approved_replies_of_outer(post_id)
-        approved_rows = _count_of(thread_range) + Case(
-            When(status=Comment.Status.APPROVED, then=Value(1)), default=Value(0)
-        )
-        tombstones = Case(
-            *(When(pk=root_id, then=Value(count)) for root_id, count in per_root.items()),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-        is_pinned = Q(status=Comment.Status.APPROVED, pinned_at__isnull=False)
-        roots = visible_roots(post_id).annotate(
-            rows=approved_rows + tombstones,
-            pin_rank=Case(When(is_pinned, then=Value(0)), default=Value(1)),
-            pin_time=Case(When(is_pinned, then=F("pinned_at"))),
-            pin_id=Case(When(is_pinned, then=F("id"))),
-        )
-        if self.order == MOST_REPLIES:
-            roots = roots.annotate(reply_count=_count_of(approved_replies_of_outer(post_id)))
-        ordering = [
-            F("pin_rank").asc(),
-            F("pin_time").asc(),
-            F("pin_id").asc(),
-            *(
-                F(name[1:]).desc() if name.startswith("-") else F(name).asc()
-                for name in ROOT_ORDERINGS[self.order]
-            ),
-        ]
-        return roots.annotate(
-            rows_through=Window(Sum("rows"), order_by=ordering, frame=RowRange(None, 0))
-        ).order_by(*ordering)
+            root_path = path.split("/")[0]
+            rows[root_path] = rows.get(root_path, 0) + 1
+        return rows
 
     def __getitem__(self, index):
         if not isinstance(index, slice) or index.step not in (None, 1):
@@ -355,15 +334,20 @@ class ThreadListing:
         start, stop = index.start or 0, index.stop
         if stop is None or stop <= start:
             return []
-        overlapping = list(
-            self._threads_with_rows()
-            .filter(rows_through__gt=start, rows_through__lt=stop + F("rows"))
-            .values_list("pk", "thread_path", "rows", "rows_through")
+        rows = self._rows_per_thread()
+        ordered = pinned_roots(self.post_id) + list(
+            unpinned_roots(self.post_id, self.order).values_list("pk", "thread_path")
         )
-        if not overlapping:
+        chosen, position, first_row = [], 0, None
+        for pk, path in ordered:
+            shown = rows.get(path, 0)
+            if position + shown > start:
+                first_row = position if first_row is None else first_row
+                chosen.append((pk, path))
+            position += shown
+            if position >= stop:
+                break
+        if not chosen:
             return []
-        _, _, first_rows, first_through = overlapping[0]
-        first_row = first_through - first_rows
-        roots = [(pk, path) for pk, path, _, _ in overlapping]
-        flat = flatten(threads_of(self.post_id, roots))
+        flat = flatten(threads_of(self.post_id, chosen))
         return flat[start - first_row : stop - first_row]
