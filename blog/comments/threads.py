@@ -23,15 +23,18 @@ from math import ceil
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
+    Case,
     CharField,
     Count,
     Exists,
+    F,
     Func,
     IntegerField,
     OuterRef,
     Q,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, Concat, Length, LPad, Substr
 from django.http import Http404
@@ -294,6 +297,7 @@ class ThreadListing:
         self.post_id = post_id
         self.order = order
         self._tombstones = None
+        self._rows = None
 
     def tombstone_paths(self):
         """Removed comments that still have an approved reply: rare, so listed outright."""
@@ -307,7 +311,7 @@ class ThreadListing:
         return self._tombstones
 
     def __len__(self):
-        return approved_total(self.post_id) + len(self.tombstone_paths())
+        return sum(self._rows_per_thread().values())
 
     def _rows_per_thread(self):
         """Rows each thread shows, by its root's path: approved comments and tombstones.
@@ -322,11 +326,12 @@ class ThreadListing:
             .annotate(shown=Count("*"))
             .values_list("root_path", "shown")
         )
-        rows = dict(approved)
-        for path in self.tombstone_paths():
-            root_path = path.split("/")[0]
-            rows[root_path] = rows.get(root_path, 0) + 1
-        return rows
+        if self._rows is None:
+            self._rows = dict(approved)
+            for path in self.tombstone_paths():
+                root_path = path.split("/")[0]
+                self._rows[root_path] = self._rows.get(root_path, 0) + 1
+        return self._rows
 
     def __getitem__(self, index):
         if not isinstance(index, slice) or index.step not in (None, 1):
@@ -335,9 +340,18 @@ class ThreadListing:
         if stop is None or stop <= start:
             return []
         rows = self._rows_per_thread()
-        ordered = pinned_roots(self.post_id) + list(
-            unpinned_roots(self.post_id, self.order).values_list("pk", "thread_path")
+        # Pinned threads first, in the order they were pinned, then the others: one query.
+        is_pinned = Q(status=Comment.Status.APPROVED, pinned_at__isnull=False)
+        roots = visible_roots(self.post_id).alias(
+            pin_rank=Case(When(is_pinned, then=Value(0)), default=Value(1)),
+            pin_time=Case(When(is_pinned, then=F("pinned_at"))),
+            pin_id=Case(When(is_pinned, then=F("id"))),
         )
+        if self.order == MOST_REPLIES:
+            roots = roots.alias(reply_count=_count_of(approved_replies_of_outer(self.post_id)))
+        ordered = roots.order_by(
+            "pin_rank", "pin_time", "pin_id", *ROOT_ORDERINGS[self.order]
+        ).values_list("pk", "thread_path")
         chosen, position, first_row = [], 0, None
         for pk, path in ordered:
             shown = rows.get(path, 0)
