@@ -49,9 +49,9 @@ from .pagination import CommentPagination
 from .pinning import PinRefused, pin, unpin
 from .post_lookup import live_post
 from .rules import CommentRefused, DuplicateComment, PostUnavailable
-from .sorting import DEFAULT_ORDER, ORDERS, flatten
+from .sorting import DEFAULT_ORDER, ORDERS
 from .submission import NO_SUCH_POST, CommentInvalid, submit_comment
-from .threads import public_thread, sorted_tree
+from .threads import ThreadListing
 
 MAX_COUNTED_POSTS = 100
 # Ids past the database's integer range are not "not found" to the database but an error.
@@ -382,6 +382,23 @@ router.add_router("/moderation/", moderation_router)
 moderation_router.add_router("/bans/", bans_router)
 
 
+class CommentsInThreadOrder:
+    """``threads.ThreadListing`` as the comments ``CommentOut`` reads, for the limit/offset
+    pagination (which takes its ``len()`` and one slice)."""
+
+    def __init__(self, listing):
+        self.listing = listing
+
+    def __len__(self):
+        return len(self.listing)
+
+    def __getitem__(self, index):
+        nodes = self.listing[index]
+        for node in nodes:
+            node.comment.shown_as_removed = node.removed
+        return [node.comment for node in nodes]
+
+
 @router.get(
     "/",
     response=list[CommentOut],
@@ -401,10 +418,7 @@ moderation_router.add_router("/bans/", bans_router)
 @paginate(CommentPagination)
 def list_comments(request: HttpRequest, query: SortedThreadQuery = Query(...), **kwargs):  # noqa: B008
     post = live_post_or_404(query.page)
-    thread = flatten(sorted_tree(public_thread(post.pk), query.sort))
-    for node in thread:
-        node.comment.shown_as_removed = node.removed
-    return [node.comment for node in thread]
+    return CommentsInThreadOrder(ThreadListing(post.pk, query.sort))
 
 
 @router.get(

@@ -242,11 +242,19 @@ class Comment(models.Model):
                 name="comment_unannounced_idx",
             ),
             # The moderation queue: its first page and the pending count read the backlog,
-            # not the table. Trigram indexes for the moderators' search: migration 0008.
+            # not the table. Trigram indexes for the moderators' search: migration 0009.
             models.Index(
                 fields=["-created_at", "-id"],
                 condition=models.Q(status="pending"),
                 name="comment_pending_idx",
+            ),
+            # A post's top-level comments in date order: a page of threads is found, and
+            # the threads counted, from this index alone (blog.comments.threads), without
+            # the table or the replies: it holds what deciding a root's place reads.
+            models.Index(
+                fields=["post", "created_at", "id", "status", "pinned_at", "thread_path"],
+                condition=models.Q(parent__isnull=True),
+                name="comment_roots_idx",
             ),
             # The few pinned comments of a post, counted against the limit on every pin.
             models.Index(

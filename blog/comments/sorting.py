@@ -6,10 +6,9 @@ Sorting orders the top-level comments only; each carries its whole subtree, whos
 stay in conversation order (``thread_path``) under their parent. Pinned comments come
 before all others in every order, in the order they were pinned.
 
-The orders work on the tree ``threads.public_thread`` already loaded (the whole approved
-thread of the post, in two queries, through ``comment_thread_idx``), so no order costs a
-query of its own, and each order's pages are rendered and cached on their own
-(``threads.render_thread``).
+The database sorts the top-level comments (``ROOT_ORDERINGS``), so a page of threads is
+found without loading the others (``threads.thread_page``); each order's pages are
+rendered and cached on their own (``threads.render_thread``).
 """
 
 OLDEST = "oldest"
@@ -30,32 +29,15 @@ def order_or_default(value):
     return value if value in ORDERS else DEFAULT_ORDER
 
 
-def visible_replies(node):
-    """Replies a reader sees below this comment, at every depth (tombstones not counted)."""
-    return sum(visible_replies(child) + (0 if child.removed else 1) for child in node.children)
-
-
-def _oldest_key(node):
-    # Ids grow with time and break ties between comments stored in the same instant.
-    return (node.comment.created_at, node.comment.pk)
-
-
-def sort_roots(roots, order):
-    """Top-level nodes of ``threads.build_tree`` in ``order``, pinned ones first."""
-    pinned = sorted(
-        (node for node in roots if not node.removed and node.comment.is_pinned),
-        key=lambda node: (node.comment.pinned_at, node.comment.pk),
-    )
-    pinned_ids = {id(node) for node in pinned}
-    others = [node for node in roots if id(node) not in pinned_ids]
-    if order == NEWEST:
-        others.sort(key=_oldest_key, reverse=True)
-    elif order == MOST_REPLIES:
-        counts = {id(node): visible_replies(node) for node in others}
-        others.sort(key=lambda node: (-counts[id(node)], *_oldest_key(node)))
-    else:
-        others.sort(key=_oldest_key)
-    return [*pinned, *others]
+#: How each order sorts the top-level comments that are not pinned, in the database
+#: (``threads.unpinned_roots``): ids grow with time and break ties between comments
+#: stored in the same instant; "most replies" is the count of a conversation's approved
+#: replies at every depth (tombstones not counted), the oldest first among equals.
+ROOT_ORDERINGS = {
+    OLDEST: ("created_at", "id"),
+    NEWEST: ("-created_at", "-id"),
+    MOST_REPLIES: ("-reply_count", "created_at", "id"),
+}
 
 
 def flatten(roots):

@@ -3,6 +3,13 @@ A post's discussion as readers see it: approved comments in thread order, tombst
 where a removed comment still has visible replies, paginated by top-level thread, and
 rendered once per change.
 
+A page is read without reading the whole discussion: the page's top-level comments
+("roots") are found in the database, in the reader's order, through their own index
+(``comment_roots_idx``), then only those threads' rows are loaded, each thread being one
+``thread_path`` range. So a page of a post with 5,000 comments loads the rows it shows,
+as a page of a post with 50 does; what still grows with the post is counting (the
+approved comments, the roots before the page) inside the database.
+
 The rendered HTML is cached under a key that includes the post's comment version (the
 same version token the API's ETags and the page cache use, see ``cms.api_cache``). Any
 change readers could see (a comment approved, or one that was approved changed or
@@ -11,17 +18,33 @@ to be found and deleted.
 """
 
 from dataclasses import dataclass, field
+from math import ceil
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import Paginator
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat, Length, LPad, Substr
 from django.http import Http404
 from django.template.loader import render_to_string
 
 from cms.api_cache import COMMENTS, bump, comments_of_post, current_versions
 
-from .models import Comment
-from .sorting import DEFAULT_ORDER, sort_roots
+from .models import PATH_SEGMENT_WIDTH, Comment
+from .pinning import pinned_on_post
+from .sorting import DEFAULT_ORDER, MOST_REPLIES, ROOT_ORDERINGS, flatten
 
 THREAD_CACHE_SECONDS = 60 * 60 * 24
 PUBLIC_FIELDS = (
@@ -61,17 +84,92 @@ class ThreadNode:
     children: list = field(default_factory=list)
 
 
-def public_thread(post_id):
-    """Approved comments in thread order plus the removed ancestors they hang from.
+def thread_end(path):
+    """The first path after every path of the thread under ``path``: the same path with
+    its last id plus one. Between the two lie exactly the comment and its replies, in
+    byte order and in a language's collation alike (one that skips the ``/`` still
+    compares the fixed-width ids digit by digit)."""
+    prefix, _, last = path.rpartition("/")
+    following = str(int(last) + 1).zfill(PATH_SEGMENT_WIDTH)
+    return f"{prefix}/{following}" if prefix else following
 
-    Two queries, whatever the size of the thread.
-    """
-    approved = list(
+
+def _outer_thread_end():
+    """``thread_end`` of the outer query's comment, in SQL (its last segment is its id)."""
+    path = OuterRef("thread_path")
+    return Concat(
+        Substr(path, 1, Length(path) - PATH_SEGMENT_WIDTH),
+        LPad(Cast(OuterRef("id") + 1, CharField()), PATH_SEGMENT_WIDTH, Value("0")),
+        output_field=CharField(),
+    )
+
+
+def approved_replies_of_outer(post_id):
+    """The approved replies, at every depth, of the outer query's comment: one range of
+    ``comment_thread_idx`` (post, status, thread_path), read without the table."""
+    return Comment.objects.approved().filter(
+        post_id=post_id,
+        thread_path__gt=OuterRef("thread_path"),
+        thread_path__lt=_outer_thread_end(),
+    )
+
+
+def _count_of(queryset):
+    return Subquery(
+        queryset.order_by().annotate(n=Func(Value(1), function="COUNT")).values("n"),
+        output_field=IntegerField(),
+    )
+
+
+def visible_roots(post_id):
+    """Top-level comments readers see: approved ones, and removed ones that still have an
+    approved reply somewhere below (shown as a tombstone)."""
+    return Comment.objects.filter(post_id=post_id, parent__isnull=True).filter(
+        Q(status=Comment.Status.APPROVED) | Exists(approved_replies_of_outer(post_id))
+    )
+
+
+def unpinned_roots(post_id, order=DEFAULT_ORDER):
+    """Visible top-level comments other than the pinned ones, in ``order``. The date
+    orders walk ``comment_roots_idx`` and stop at the page; "most replies" counts each
+    root's approved replies in the same query (an index-only range per root)."""
+    roots = visible_roots(post_id).exclude(status=Comment.Status.APPROVED, pinned_at__isnull=False)
+    if order == MOST_REPLIES:
+        roots = roots.alias(reply_count=_count_of(approved_replies_of_outer(post_id)))
+    return roots.order_by(*ROOT_ORDERINGS[order])
+
+
+def pinned_roots(post_id):
+    return list(
+        pinned_on_post(post_id).order_by("pinned_at", "pk").values_list("pk", "thread_path")
+    )
+
+
+def approved_total(post_id):
+    return Comment.objects.approved().filter(post_id=post_id).count()
+
+
+def approved_in_threads(post_id, root_paths):
+    """The approved comments of the threads under ``root_paths``, in reading order: one
+    ``comment_thread_idx`` range per thread."""
+    ranges = Q()
+    for path in root_paths:
+        ranges |= Q(thread_path__gte=path, thread_path__lt=thread_end(path))
+    return (
         Comment.objects.approved()
-        .filter(post_id=post_id)
+        .filter(ranges, post_id=post_id)
         .only(*PUBLIC_FIELDS)
         .order_by("thread_path")
     )
+
+
+def threads_of(post_id, roots):
+    """The threads of ``roots`` (``(id, thread_path)`` pairs) as trees, in that order:
+    their approved comments (one ``thread_path`` range each) plus the removed comments
+    they hang from. Two queries at most, rows in proportion to what is shown."""
+    if not roots:
+        return []
+    approved = list(approved_in_threads(post_id, [path for _, path in roots]))
     present = {comment.pk for comment in approved}
     missing = {
         int(segment)
@@ -79,11 +177,16 @@ def public_thread(post_id):
         for segment in comment.thread_path.split("/")[:-1]
         if int(segment) not in present
     }
-    removed = list(Comment.objects.filter(pk__in=missing).only(*PUBLIC_FIELDS)) if missing else []
+    removed = (
+        list(Comment.objects.filter(pk__in=missing).order_by().only(*PUBLIC_FIELDS))
+        if missing
+        else []
+    )
     entries = [ThreadNode(comment) for comment in approved]
     entries += [ThreadNode(comment, removed=True) for comment in removed]
     entries.sort(key=lambda node: node.comment.thread_path)
-    return entries
+    by_root = {node.comment.pk: node for node in build_tree(entries)}
+    return [by_root[pk] for pk, _ in roots if pk in by_root]
 
 
 def build_tree(entries):
@@ -95,9 +198,44 @@ def build_tree(entries):
     return roots
 
 
-def sorted_tree(entries, order=DEFAULT_ORDER):
-    """Top-level nodes in the reader's order, pinned first, each with its subtree."""
-    return sort_roots(build_tree(entries), order)
+@dataclass
+class ThreadPage:
+    roots: list
+    number: int
+    num_pages: int
+
+
+def thread_page(post_id, page_number=1, order=DEFAULT_ORDER):
+    """Page ``page_number`` of the post's threads in ``order``: pinned threads first, then
+    the others; 404 for a page that does not exist (page 1 always does)."""
+    per_page = settings.COMMENTS_THREADS_PER_PAGE
+    pinned = pinned_roots(post_id)
+    unpinned = unpinned_roots(post_id, order)
+    num_pages = max(1, ceil((len(pinned) + unpinned.count()) / per_page))
+    if not 1 <= page_number <= num_pages:
+        # Only real pages are kept, so made-up numbers cannot grow the cache.
+        raise Http404("That page of comments does not exist.")
+    start, stop = (page_number - 1) * per_page, page_number * per_page
+    chosen = pinned[start:stop]
+    if stop > len(pinned):
+        skipped = max(0, start - len(pinned))
+        chosen += unpinned.values_list("pk", "thread_path")[skipped : stop - len(pinned)]
+    return ThreadPage(threads_of(post_id, chosen), page_number, num_pages)
+
+
+def root_position(post_id, root_id):
+    """Where the thread of ``root_id`` stands among the post's threads in the default
+    order (0 first), counted in the database."""
+    pinned = [pk for pk, _ in pinned_roots(post_id)]
+    if root_id in pinned:
+        return pinned.index(root_id)
+    created_at = Comment.objects.filter(pk=root_id).values_list("created_at", flat=True).first()
+    if created_at is None:
+        return 0
+    before = unpinned_roots(post_id).filter(
+        Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=root_id)
+    )
+    return len(pinned) + before.count()
 
 
 def comment_url(post, comment):
@@ -106,15 +244,9 @@ def comment_url(post, comment):
     page_number = 1
     if comment.status == Comment.Status.APPROVED:
         root_id = int(comment.thread_path.split("/")[0]) if comment.thread_path else comment.pk
-        roots = [node.comment.pk for node in sorted_tree(public_thread(post.pk))]
-        if root_id in roots:
-            page_number = roots.index(root_id) // settings.COMMENTS_THREADS_PER_PAGE + 1
+        page_number = root_position(post.pk, root_id) // settings.COMMENTS_THREADS_PER_PAGE + 1
     query = f"?cpage={page_number}" if page_number > 1 else ""
     return f"{post.url}{query}#{comment.anchor}"
-
-
-def approved_count(entries):
-    return sum(1 for node in entries if not node.removed)
 
 
 def render_thread(post, page_number=1, *, comments_open=True, order=DEFAULT_ORDER):
@@ -131,27 +263,105 @@ def render_thread(post, page_number=1, *, comments_open=True, order=DEFAULT_ORDE
     if cached is not None:
         return cached
 
-    entries = public_thread(post.pk)
-    paginator = Paginator(sorted_tree(entries, order), settings.COMMENTS_THREADS_PER_PAGE)
-    page = paginator.get_page(page_number)
-    if page.number != page_number:
-        # Out of range: only real pages are kept, so made-up numbers cannot grow the cache.
-        raise Http404("That page of comments does not exist.")
+    page = thread_page(post.pk, page_number, order)
     rendered = {
         "html": render_to_string(
             "blog/comments/thread.html",
             {
-                "nodes": page.object_list,
-                "page": page,
+                "nodes": page.roots,
                 "post": post,
                 "max_depth": settings.COMMENTS_MAX_DEPTH,
                 "comments_open": comments_open,
             },
         ),
-        "count": approved_count(entries),
+        "count": approved_total(post.pk),
         "page_number": page.number,
-        "num_pages": paginator.num_pages,
+        "num_pages": page.num_pages,
         "order": order,
     }
     cache.set(key, rendered, THREAD_CACHE_SECONDS)
     return rendered
+
+
+class ThreadListing:
+    """A post's visible comments in reading order (each thread flattened, threads in
+    ``order``, pinned first) as a sequence the API's limit/offset pagination slices.
+
+    A slice loads only the threads it overlaps. To find them, each thread's size comes
+    from one index-only aggregate (approved comments per root, ``comment_thread_idx``)
+    and the roots' order from ``comment_roots_idx``: narrow pairs, one per thread, not
+    the comments. (A window over per-root counts in SQL was tried: its correlated count
+    per root read 18,000 buffers for the 2,774 threads of a 5,000-comment post.)"""
+
+    def __init__(self, post_id, order=DEFAULT_ORDER):
+        self.post_id = post_id
+        self.order = order
+        self._tombstones = None
+        self._rows = None
+
+    def tombstone_paths(self):
+        """Removed comments that still have an approved reply: rare, so listed outright."""
+        if self._tombstones is None:
+            self._tombstones = list(
+                Comment.objects.filter(post_id=self.post_id)
+                .exclude(status=Comment.Status.APPROVED)
+                .filter(Exists(approved_replies_of_outer(self.post_id)))
+                .values_list("thread_path", flat=True)
+            )
+        return self._tombstones
+
+    def __len__(self):
+        return sum(self._rows_per_thread().values())
+
+    def _rows_per_thread(self):
+        """Rows each thread shows, by its root's path: approved comments and tombstones.
+        The root's path is its thread's first segment (ids of ``PATH_SEGMENT_WIDTH``
+        digits, as ``thread_end`` assumes)."""
+        approved = (
+            Comment.objects.approved()
+            .filter(post_id=self.post_id)
+            .order_by()
+            .annotate(root_path=Substr("thread_path", 1, PATH_SEGMENT_WIDTH))
+            .values("root_path")
+            .annotate(shown=Count("*"))
+            .values_list("root_path", "shown")
+        )
+        if self._rows is None:
+            self._rows = dict(approved)
+            for path in self.tombstone_paths():
+                root_path = path.split("/")[0]
+                self._rows[root_path] = self._rows.get(root_path, 0) + 1
+        return self._rows
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("A thread listing is read in slices.")
+        start, stop = index.start or 0, index.stop
+        if stop is None or stop <= start:
+            return []
+        rows = self._rows_per_thread()
+        # Pinned threads first, in the order they were pinned, then the others: one query.
+        is_pinned = Q(status=Comment.Status.APPROVED, pinned_at__isnull=False)
+        roots = visible_roots(self.post_id).alias(
+            pin_rank=Case(When(is_pinned, then=Value(0)), default=Value(1)),
+            pin_time=Case(When(is_pinned, then=F("pinned_at"))),
+            pin_id=Case(When(is_pinned, then=F("id"))),
+        )
+        if self.order == MOST_REPLIES:
+            roots = roots.alias(reply_count=_count_of(approved_replies_of_outer(self.post_id)))
+        ordered = roots.order_by(
+            "pin_rank", "pin_time", "pin_id", *ROOT_ORDERINGS[self.order]
+        ).values_list("pk", "thread_path")
+        chosen, position, first_row = [], 0, None
+        for pk, path in ordered:
+            shown = rows.get(path, 0)
+            if position + shown > start:
+                first_row = position if first_row is None else first_row
+                chosen.append((pk, path))
+            position += shown
+            if position >= stop:
+                break
+        if not chosen:
+            return []
+        flat = flatten(threads_of(self.post_id, chosen))
+        return flat[start - first_row : stop - first_row]
