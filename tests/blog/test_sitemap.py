@@ -14,6 +14,7 @@ from wagtail.models import PageViewRestriction
 import pytest
 from defusedxml import ElementTree
 
+from blog.models import BlogPostPage
 from cms.sitemaps import PageSitemap
 
 from .test_seo import SITEMAP, sitemap_entries, urlset_entries
@@ -54,7 +55,9 @@ def test_the_index_lists_each_page_of_the_sitemap(seed_post, make_posts, page_si
     lastmods = [
         entry.findtext(f"{SITEMAP}lastmod") for entry in ElementTree.fromstring(response.content)
     ]
-    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", d) for d in lastmods)
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d", d) for d in lastmods
+    )
 
 
 def test_page_n_holds_the_n_th_urls_in_wagtails_order(seed_post, make_posts, page_size, client):
@@ -108,8 +111,8 @@ def test_a_page_costs_the_same_queries_whatever_the_number_of_posts(
 def test_headers_say_not_to_index_and_when_the_content_last_changed(
     seed_post, make_posts, page_size, client
 ):
-    posts = make_posts(3)
-    newest = max(post.last_published_at for post in posts)
+    make_posts(3)
+    newest = BlogPostPage.objects.live().latest("last_published_at").last_published_at
     index = client.get("/sitemap.xml")
     assert index["X-Robots-Tag"] == ROBOTS_TAG
     assert index["Last-Modified"] == http_date(newest.timestamp())
@@ -138,3 +141,23 @@ def test_a_publish_shows_in_the_index_at_once(seed_post, make_posts, page_size, 
     locations = index_locations(client.get("/sitemap.xml"))
     assert locations[-1] == "http://localhost/sitemap-pages.xml?p=3"
     assert urlsplit(locations[-1]).query == "p=3"
+
+
+def test_a_page_type_with_its_own_sitemap_entries_keeps_them(
+    seed_post, make_posts, client, monkeypatch
+):
+    """A page type that overrides ``get_sitemap_urls`` (say, to list an alternate URL) has
+    its entries made by its own instance, as Wagtail's sitemap does."""
+
+    def with_print_version(page, request=None):
+        url = page.get_full_url(request)
+        return [
+            {"location": url, "lastmod": page.last_published_at},
+            {"location": url + "print/", "lastmod": page.last_published_at},
+        ]
+
+    monkeypatch.setattr(BlogPostPage, "get_sitemap_urls", with_print_version)
+    make_posts(2)
+    entries = sitemap_entries(client)
+    assert ("http://localhost/blog/generated-post-2/print/", entries[-1][1]) == entries[-1]
+    assert entries == wagtail_entries()
