@@ -61,6 +61,8 @@ def sitemap_entries(client, **headers):
 def urlset_entries(response):
     root = ElementTree.fromstring(response.content)
     assert root.tag == f"{SITEMAP}urlset"
+    assert all(url.tag == f"{SITEMAP}url" and url.findtext(f"{SITEMAP}loc") for url in root)
+    assert {child.tag for url in root for child in url} <= {f"{SITEMAP}loc", f"{SITEMAP}lastmod"}
     return [
         (url.findtext(f"{SITEMAP}loc"), url.findtext(f"{SITEMAP}lastmod"))
         for url in root.findall(f"{SITEMAP}url")
