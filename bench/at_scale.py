@@ -116,9 +116,12 @@ def build_cases(client, admin_client):
     from blog.comments.threads import render_thread
     from blog.models import BlogPostPage
     from blog.seed import POST
+    from cms.sitemaps import PageSitemap
 
     seed = BlogPostPage.objects.get(slug=POST["slug"])
     posts = BlogPostPage.objects.live().count()
+    # The last full page of the sitemap: the deepest OFFSET with a whole page to make.
+    full_sitemap_pages = max(1, posts // PageSitemap.limit)
     last_blog_page = math.ceil(posts / 10)
     thread_pages = render_thread(seed)["num_pages"]
     busiest = list(
@@ -205,7 +208,13 @@ def build_cases(client, admin_client):
             get(f"/api/v3/posts/?offset={posts - 20}"),
         ),
         Case("rss", "RSS feed of posts", "reader", get("/blog/feed/rss/")),
-        Case("sitemap", f"Sitemap ({posts:,} posts)", "reader", get("/sitemap.xml")),
+        Case("sitemap", f"Sitemap index ({posts:,} posts)", "reader", get("/sitemap.xml")),
+        Case(
+            "sitemap_page",
+            f"Sitemap page {full_sitemap_pages} ({PageSitemap.limit:,} URLs)",
+            "reader",
+            get(f"/sitemap-pages.xml?p={full_sitemap_pages}"),
+        ),
         Case(
             "admin_pending",
             "Moderation queue, pending, first page",

@@ -7,7 +7,6 @@ from django.views.generic import TemplateView
 
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
-from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 from wagtail.models import Site
 
@@ -16,6 +15,7 @@ from search import views as search_views
 from .api import api_v2, api_v3
 from .feed_cache import cached_by_content
 from .health import health
+from .sitemaps import sitemap_index, sitemap_section
 
 
 def favicon(request):
@@ -47,7 +47,8 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("search/", search_views.search, name="search"),
     path("comments/", include("blog.comments.urls")),
-    path("sitemap.xml", cached_by_content(sitemap), name="sitemap"),
+    path("sitemap.xml", cached_by_content(sitemap_index), name="sitemap"),
+    path("sitemap-<slug:section>.xml", cached_by_content(sitemap_section), name="sitemap_section"),
     path("robots.txt", RobotsView.as_view(), name="robots_txt"),
     path("health/", health, name="health"),
 ]

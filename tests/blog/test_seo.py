@@ -42,15 +42,37 @@ def json_ld(response):
     return json.loads(scripts[0].string)
 
 
+def sitemap_entries(client, **headers):
+    """Every (loc, lastmod) of the sitemap in order, read the way a crawler reads it: the
+    index at /sitemap.xml, then each page it names (on its own path and query)."""
+    index = client.get("/sitemap.xml", **headers)
+    assert index.status_code == 200
+    root = ElementTree.fromstring(index.content)
+    assert root.tag == f"{SITEMAP}sitemapindex"
+    entries = []
+    for location in [entry.findtext(f"{SITEMAP}loc") for entry in root]:
+        parts = urlsplit(location)
+        page = client.get(parts.path + (f"?{parts.query}" if parts.query else ""), **headers)
+        assert page.status_code == 200
+        entries += urlset_entries(page)
+    return entries
+
+
+def urlset_entries(response):
+    root = ElementTree.fromstring(response.content)
+    assert root.tag == f"{SITEMAP}urlset"
+    assert all(url.tag == f"{SITEMAP}url" and url.findtext(f"{SITEMAP}loc") for url in root)
+    assert {child.tag for url in root for child in url} <= {f"{SITEMAP}loc", f"{SITEMAP}lastmod"}
+    return [
+        (url.findtext(f"{SITEMAP}loc"), url.findtext(f"{SITEMAP}lastmod"))
+        for url in root.findall(f"{SITEMAP}url")
+    ]
+
+
 def test_sitemap_lists_every_live_post_and_no_draft(seed_post, make_posts, client):
     posts = make_posts(3)
     posts[1].unpublish()
-    response = client.get("/sitemap.xml")
-    assert response.status_code == 200
-    urls = {
-        url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod")
-        for url in ElementTree.fromstring(response.content).findall(f"{SITEMAP}url")
-    }
+    urls = dict(sitemap_entries(client))
     assert SEED_URL in urls
     assert "http://localhost/blog/generated-post-1/" in urls
     assert "http://localhost/blog/generated-post-3/" in urls
@@ -82,11 +104,8 @@ def test_robots_txt_names_the_sitemap_where_the_sitemap_lists_the_pages(seed_pos
     sitemap_url = sitemap_line.removeprefix("Sitemap: ")
     assert sitemap_url == "http://127.0.0.1:8301/sitemap.xml"
 
-    sitemap = client.get(urlsplit(sitemap_url).path, HTTP_HOST="127.0.0.1:8301")
-    locations = [
-        url.findtext(f"{SITEMAP}loc")
-        for url in ElementTree.fromstring(sitemap.content).findall(f"{SITEMAP}url")
-    ]
+    assert urlsplit(sitemap_url).path == "/sitemap.xml"
+    locations = [loc for loc, _ in sitemap_entries(client, HTTP_HOST="127.0.0.1:8301")]
     assert f"http://127.0.0.1:8301{seed_post.url}" in locations
     assert {urlsplit(location).netloc for location in locations} == {"127.0.0.1:8301"}
 
@@ -271,7 +290,7 @@ def test_authors_show_on_the_post_in_json_ld_and_in_the_feed(seed_post, client):
     assert "Dana Physio, Sam Doctor" in feed
 
 
-@pytest.mark.parametrize("url", ["/sitemap.xml", "/blog/feed/rss/", "/blog/feed/atom/"])
+@pytest.mark.parametrize("url", ["/sitemap-pages.xml", "/blog/feed/rss/", "/blog/feed/atom/"])
 def test_the_sitemap_and_feeds_are_served_from_the_cache_until_a_post_is_published(
     url, seed_post, make_posts, client
 ):
