@@ -251,6 +251,7 @@ def routes(facts):
             "comments feed", f"{index_path}feed/comments/{post_path.rstrip('/').split('/')[-1]}/"
         ),
         Route("sitemap", "/sitemap.xml"),
+        Route("sitemap page", "/sitemap-pages.xml"),
         Route("robots", "/robots.txt"),
         Route("API v2 pages", "/api/v2/pages/?type=blog.BlogPostPage&fields=*"),
         Route("API v2 page", f"/api/v2/pages/{post_id}/"),

@@ -41,6 +41,7 @@ def reader_urls(seed_post, blog_index):
         seed_post.url,
         "/search/?q=needling",
         "/sitemap.xml",
+        "/sitemap-pages.xml",
         "/robots.txt",
         f"{blog_index.url}feed/rss/",
         "/no-such-page/",

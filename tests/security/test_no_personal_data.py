@@ -185,6 +185,7 @@ def fixed_urls(posts):
         "/search/?q=Form+comment",
         "/search/?q=App+Reader",
         "/sitemap.xml",
+        "/sitemap-pages.xml",
         "/robots.txt",
         "/api/v2/pages/",
         "/api/v2/pages/?type=blog.BlogPostPage&fields=*",
