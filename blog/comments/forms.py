@@ -71,6 +71,8 @@ class CommentForm(forms.ModelForm):
         """``reader``: the ``form_tokens.Reader`` the form is shown to or posted by."""
         self.post = post
         self.reader = reader
+        #: The posted token, its signature checked once (``clean``); None before.
+        self.sent_token = None
         super().__init__(*args, **kwargs)
         self.fields["body"].strip = False
         self.fields["author_name"].widget.attrs["autocomplete"] = "name"
@@ -81,8 +83,8 @@ class CommentForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        token = cleaned_data.get("token")
-        if form_tokens.has_expired(token):
+        self.sent_token = form_tokens.decode(cleaned_data.get("token"))
+        if self.sent_token.expired:
             hours = max(1, settings.COMMENTS_FORM_MAX_AGE // 3600)
             hours = "an hour" if hours == 1 else f"{hours} hours"
             self.refuse_token(
@@ -91,7 +93,7 @@ class CommentForm(forms.ModelForm):
                 code="expired",
             )
         else:
-            refusal = form_tokens.refusal(token, self.reader)
+            refusal = form_tokens.refusal(self.sent_token, self.reader)
             if refusal:
                 self.refuse_token(refusal, code="token_refused")
         return cleaned_data
@@ -146,7 +148,7 @@ class CommentForm(forms.ModelForm):
         """Set after validation: why this submission looks automated, if it does."""
         if self.cleaned_data.get(HONEYPOT_FIELD):
             return "Filled in the hidden honeypot field"
-        return form_tokens.bot_reason(self.cleaned_data.get("token"), self.post)
+        return form_tokens.bot_reason(self.sent_token, self.post)
 
 
 class CommentEditForm(forms.Form):
