@@ -96,7 +96,7 @@ def main():
 
     with connections["default"].execute_wrapper(record):
         send(-100)
-    profiler = cProfile.Profile() if args.profile else None
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
     started = time.process_time()
     if profiler:
         profiler.enable()

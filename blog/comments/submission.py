@@ -13,7 +13,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 
 from . import editing, form_tokens, verification
 from .bans import Ban, keys_for
-from .forms import CommentForm
+from .forms import CommentSubmissionForm
 from .limits import CommentRulesUnavailable
 from .models import Comment
 from .notify import comment_held, comment_published, may_notify_parent
@@ -72,7 +72,9 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None, pro
     rules = comment_rules(getattr(post, "read_under_version", None))
     ensure_open(post, rules)
 
-    form = CommentForm(data, post=post, reader=form_tokens.Reader(ip_address, user_agent or ""))
+    form = CommentSubmissionForm(
+        data, post=post, reader=form_tokens.Reader(ip_address, user_agent or "")
+    )
     if not form.is_valid():
         raise CommentInvalid(form)
 
