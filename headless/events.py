@@ -22,8 +22,9 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from blog.comments.models import Comment
 
+from . import active_endpoints
 from .delivery import queue
-from .models import Event, WebhookDelivery, WebhookEndpoint
+from .models import Event, WebhookDelivery
 from .signing import new_message_id
 
 DRAFT_ONLY_FIELDS = ("title",)
@@ -86,10 +87,9 @@ def announce(event_type, build_data, *, live=True):
 
 
 def send_event(event_type, build_data, *, occurred_at, live=True):
+    # Kept per process until an endpoint changes: no query while nobody listens.
     endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(is_active=True)
-        if endpoint.wants(event_type)
+        endpoint for endpoint in active_endpoints.active_endpoints() if endpoint.wants(event_type)
     ]
     if not endpoints:
         return []
@@ -173,6 +173,7 @@ def on_comment_deleted(sender, instance, **kwargs):
 
 
 def connect_event_signals():
+    active_endpoints.connect_invalidation_signals()
     page_published.connect(on_page_published, dispatch_uid="headless_page_published")
     page_unpublished.connect(on_page_unpublished, dispatch_uid="headless_page_unpublished")
     post_page_move.connect(on_page_moved, dispatch_uid="headless_page_moved")

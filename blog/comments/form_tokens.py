@@ -94,17 +94,33 @@ def read(token, max_age=None):
         return None
 
 
-def has_expired(token):
+@dataclass(frozen=True)
+class SentToken:
+    """A token as a POST sent it, its signature checked once for every question the
+    request asks of it (the signature check is most of what a token costs).
+
+    ``payload`` is None when the token is missing, forged or expired."""
+
+    payload: dict | None
+    expired: bool = False
+
+    @property
+    def once(self):
+        return (self.payload or {}).get("once")
+
+
+def decode(token):
+    """Check ``token``'s signature and age (``COMMENTS_FORM_MAX_AGE``) once."""
     try:
-        read(token, max_age=settings.COMMENTS_FORM_MAX_AGE)
+        return SentToken(read(token, max_age=settings.COMMENTS_FORM_MAX_AGE))
     except signing.SignatureExpired:
-        return True
-    return False
+        return SentToken(None, expired=True)
 
 
-def bot_reason(token, post):
-    """Why a form token betrays a bot, or None when it looks like a person's."""
-    payload = read(token)
+def bot_reason(sent, post):
+    """Why a form token (a ``SentToken``, not expired) betrays a bot, or None when it
+    looks like a person's."""
+    payload = sent.payload
     if payload is None:
         return "Missing or forged form token"
     if payload.get("post") != post.pk:
@@ -118,41 +134,40 @@ def bot_reason(token, post):
     return None
 
 
-def _used_key(payload):
-    return f"comments:form-token-used:{payload['once']}"
+def _used_key(once):
+    return f"comments:form-token-used:{once}"
 
 
-def refusal(token, reader):
-    """Why a signed token may not post for ``reader`` (issued to another reader, or
-    already used), or None. Forged tokens are not refused here: they go to spam."""
+def refusal(sent, reader):
+    """Why a signed token (a ``SentToken``) may not post for ``reader`` (issued to another
+    reader, or already used), or None. Forged tokens are not refused here: they go to
+    spam."""
     if not settings.COMMENTS_RATE_LIMITS_ENABLED:
         return None
-    payload = read(token)
+    payload = sent.payload
     if payload is None:
         return None
     if payload.get("reader") != reader.binding:
         return ANOTHER_READER
-    if "once" not in payload or limits.store().get(_used_key(payload)) is not None:
+    if sent.once is None or limits.store().get(_used_key(sent.once)) is not None:
         return ALREADY_USED
     return None
 
 
-def use_up(token):
-    """Mark the token used; False when another request used it first (the atomic part of
-    ``refusal``'s check, taken just before the comment is stored)."""
+def use_up(sent):
+    """Mark the token (a ``SentToken``) used; False when another request used it first
+    (the atomic part of ``refusal``'s check, taken just before the comment is stored)."""
     if not settings.COMMENTS_RATE_LIMITS_ENABLED:
         return True
-    payload = read(token)
-    if payload is None or "once" not in payload:
+    if sent.once is None:
         return True  # forged: stored as spam, nothing to use up
-    return limits.claim_once(_used_key(payload), settings.COMMENTS_FORM_MAX_AGE)
+    return limits.claim_once(_used_key(sent.once), settings.COMMENTS_FORM_MAX_AGE)
 
 
-def give_back(token):
+def give_back(sent):
     """Undo ``use_up`` for a comment that was not stored after all."""
-    payload = read(token)
-    if payload is not None and "once" in payload:
-        limits.store().delete(_used_key(payload))
+    if sent.once is not None:
+        limits.store().delete(_used_key(sent.once))
 
 
 def too_many_requests(reader):

@@ -13,7 +13,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 
 from . import editing, form_tokens, verification
 from .bans import Ban, keys_for
-from .forms import CommentForm
+from .forms import CommentSubmissionForm
 from .limits import CommentRulesUnavailable
 from .models import Comment
 from .notify import comment_held, comment_published, may_notify_parent
@@ -72,7 +72,9 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None, pro
     rules = comment_rules(getattr(post, "read_under_version", None))
     ensure_open(post, rules)
 
-    form = CommentForm(data, post=post, reader=form_tokens.Reader(ip_address, user_agent or ""))
+    form = CommentSubmissionForm(
+        data, post=post, reader=form_tokens.Reader(ip_address, user_agent or "")
+    )
     if not form.is_valid():
         raise CommentInvalid(form)
 
@@ -113,13 +115,13 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None, pro
     comment.reason = verdict.reason
     editing.issue_edit_secret(comment)
 
-    if not form_tokens.use_up(form.cleaned_data["token"]):
+    if not form_tokens.use_up(form.sent_token):
         form.refuse_token(form_tokens.ALREADY_USED, code="token_refused")
         raise CommentInvalid(form)
     try:
         store(comment)
     except IntegrityError as error:
-        form_tokens.give_back(form.cleaned_data["token"])
+        form_tokens.give_back(form.sent_token)
         free_flood_slots(flood_slots)
         if Comment.objects.filter(fingerprint=comment.fingerprint).exists():
             raise DuplicateComment(duplicate_message()) from error
@@ -128,7 +130,7 @@ def submit_comment(post, data, *, ip_address=None, user_agent="", user=None, pro
         raise
     except DatabaseError:
         # Full or gone (cms.outages answers 503): the reader may send the same form again.
-        form_tokens.give_back(form.cleaned_data["token"])
+        form_tokens.give_back(form.sent_token)
         free_flood_slots(flood_slots)
         raise
     comment.set_thread_position()  # what the database just stored, for the object in hand

@@ -59,12 +59,13 @@ def without_savepoints(queries):
     return [sql for sql in queries if "SAVEPOINT" not in sql]
 
 
-def test_a_returning_confirmed_reader_costs_three_queries_and_queues_nothing(
+def test_a_returning_confirmed_reader_costs_two_queries_and_queues_nothing(
     client, seed_post, production_queue, django_capture_on_commit_callbacks
 ):
     make_comment(seed_post, author_email="back@example.com")
     proof = confirmed_proof("back@example.com")
-    warm_up(client, seed_post, author_email="back@example.com", confirmation=proof)
+    with django_capture_on_commit_callbacks(execute=True):  # its event reads the endpoints
+        warm_up(client, seed_post, author_email="back@example.com", confirmation=proof)
     data = api_submission(
         seed_post,
         client,
@@ -78,8 +79,9 @@ def test_a_returning_confirmed_reader_costs_three_queries_and_queues_nothing(
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "approved"
     assert response.json()["confirmation_sent"] is False
-    # The rules' one query, the INSERT, the webhook endpoints the event looks up.
-    assert len(without_savepoints(queries)) == 3, queries
+    # The rules' one query and the INSERT: the webhook endpoints were read by the
+    # warm-up's event and are kept until one changes (headless.active_endpoints).
+    assert len(without_savepoints(queries)) == 2, queries
     assert not DBTaskResult.objects.exists()  # a top-level comment has nobody to notify
     stored = Comment.objects.get(pk=response.json()["id"])
     assert stored.author_confirmed is True
@@ -106,10 +108,11 @@ def test_a_new_addresss_first_comment_mails_a_link_in_one_task(
 
     assert response.status_code == 201, response.content
     assert response.json() == {**response.json(), "status": "pending", "confirmation_sent": True}
-    # The rules' query, the comment and its confirmation rows, the webhook endpoints and
-    # the mail's task; the moderators' sweep was queued by the first held comment, and is
-    # queued again at most once per process per COMMENTS_HELD_NOTICE_DELAY.
-    assert len(without_savepoints(queries)) == 5, queries
+    # The rules' query, the comment and its confirmation rows and the mail's task (the
+    # webhook endpoints are kept since the warm-up's event); the moderators' sweep was
+    # queued by the first held comment, and is queued again at most once per process per
+    # COMMENTS_HELD_NOTICE_DELAY.
+    assert len(without_savepoints(queries)) == 4, queries
     assert list(DBTaskResult.objects.values_list("task_path", flat=True)) == [
         "blog.comments.verification.send_confirmation_mail",
     ]

@@ -5,6 +5,7 @@ fetched without limit, and URLs invented to grow the cache.
 """
 
 import json
+from unittest import mock
 
 from django.core.cache import cache
 from django.test import Client
@@ -98,6 +99,19 @@ class TestFormTokensAreUsedOnce:
         retry = post_json(client, {**data, "body": "Then something new."})
 
         assert retry.status_code == 201
+
+    def test_one_post_checks_its_tokens_signature_once(self, seed_post, settings):
+        """Binding, single use, timing and the post it was issued for are all read from
+        one signature check; the token is still used up."""
+        settings.COMMENTS_FLOOD_SECONDS = 0
+        client = Client()
+        data = api_submission(seed_post, client)
+
+        with mock.patch.object(form_tokens, "read", wraps=form_tokens.read) as read:
+            assert post_json(client, data).status_code == 201
+
+        assert read.call_count == 1
+        assert post_json(client, {**data, "body": "Same token again."}).status_code == 422
 
 
 class TestFormTokensAreBoundToTheirReader:

@@ -16,6 +16,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from blog.comments.moderation import moderate
 from blog.models import BlogPostPage
 from headless.delivery import claim, deliver_webhook, send_again
+from headless.events import send_event
 from headless.models import Event, WebhookDelivery
 from tests.comments.conftest import make_comment
 from tests.conftest import build_post
@@ -238,6 +239,52 @@ def test_only_active_endpoints_that_want_the_event_receive_it(
         seed_post.save_revision().publish()
     assert receiver.received == []
     assert not WebhookDelivery.objects.exists()
+
+
+def test_an_endpoint_added_after_a_comment_receives_the_next_and_a_deleted_one_does_not(
+    seed_post, receiver, make_endpoint, django_capture_on_commit_callbacks
+):
+    """The endpoints are kept per process between events: adding, switching off or
+    deleting one is seen by the very next event."""
+    with django_capture_on_commit_callbacks(execute=True):
+        make_comment(seed_post, body="Nobody listens yet.")
+    assert not WebhookDelivery.objects.exists()
+
+    endpoint = make_endpoint([Event.COMMENT_CREATED])
+    with django_capture_on_commit_callbacks(execute=True):
+        first = make_comment(seed_post, body="Now someone does.")
+    assert [payload["data"]["id"] for payload in payloads(receiver, endpoint)] == [first.pk]
+
+    endpoint.is_active = False
+    endpoint.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        make_comment(seed_post, body="Switched off.")
+    endpoint.is_active = True
+    endpoint.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        second = make_comment(seed_post, body="Switched on again.")
+    assert [payload["data"]["id"] for payload in payloads(receiver, endpoint)] == [
+        first.pk,
+        second.pk,
+    ]
+
+    endpoint.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        make_comment(seed_post, body="Gone again.")
+    assert len(receiver.received) == 2
+    assert not WebhookDelivery.objects.exists()  # deleted with their endpoint
+
+
+def test_a_site_without_endpoints_asks_for_them_once(
+    seed_post, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        make_comment(seed_post, body="The first event reads the endpoints.")
+    comment = make_comment(seed_post, body="The next one does not.")
+    with django_assert_num_queries(0):
+        assert (
+            send_event(Event.COMMENT_CREATED, lambda: {"id": comment.pk}, occurred_at="now") == []
+        )
 
 
 def test_nothing_is_sent_for_a_transaction_that_rolls_back(
