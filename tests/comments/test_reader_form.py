@@ -458,7 +458,9 @@ def test_a_comment_taken_for_a_bots_is_shown_to_its_author_as_held(
     assert comment.status == Comment.Status.SPAM
     assert response.status_code == 303
     assert response["Location"] == f"{seed_post.url}#comment-{comment.pk}"
-    with django_assert_max_num_queries(30):
+    # 33 on PostgreSQL, cold: a page of threads is read in a fixed number of queries
+    # (pinned roots, the page's roots, their count, the threads' rows; threads.py).
+    with django_assert_max_num_queries(33):
         mine = page_html(client, seed_post.url)
     awaiting = mine.select_one(f"#comment-{comment.pk}")
     assert "Your comment is awaiting moderation." in awaiting.get_text()
