@@ -102,9 +102,9 @@ def test_moderation_and_wagtail_operations(seed_post, wsgi_keeps_the_test_connec
     _token, moderator_token = APIToken.create_token(user=make_moderator("fuzz-mod"), name="fuzz")
     operations = remaining_operations()
     moderation = [op for op in operations if "/comments/moderation/" in op.path]
-    # The queue, one action, bulk actions, pin and unpin (one path); the bans list, ban
-    # and lift.
-    assert len(moderation) == 7, [op.path for op in moderation]
+    # The queue, its counts, one action, bulk actions, pin and unpin (one path); the bans
+    # list, ban and lift.
+    assert len(moderation) == 8, [op.path for op in moderation]
     assert len(operations) >= 30
 
     failures = {}
