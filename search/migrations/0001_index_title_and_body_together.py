@@ -22,7 +22,8 @@ INDEX = "search_indexentry_title_body_gin"
 def create_index(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(
-            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {INDEX} ON {TABLE} USING gin ((title || body))"
+            f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {INDEX} ON {TABLE} "
+            "USING gin ((title || body))"
         )
 
 
