@@ -85,6 +85,15 @@ def pinned_on_post(post_id):
     return pinned_on_posts([post_id])
 
 
+def record_pin(comment, pinned_at, user):
+    """Store the pin (a time) or its removal (None) and log it: the same entry whether one
+    comment or a selection was pinned."""
+    comment.pinned_at = pinned_at
+    comment.save(update_fields=["pinned_at", "updated_at"])
+    action = PIN_LOG_ACTION if pinned_at else UNPIN_LOG_ACTION
+    log(instance=comment, action=action, user=user, data={"post_id": comment.post_id})
+
+
 def pin(comment_id, user):
     """Pin the comment; returns it. Pinning a pinned comment changes nothing."""
     with transaction.atomic():
@@ -97,9 +106,7 @@ def pin(comment_id, user):
         limit = settings.COMMENTS_MAX_PINNED_PER_POST
         if pinned_on_post(comment.post_id).exclude(pk=comment.pk).count() >= limit:
             raise PinRefused(limit_refusal(limit))
-        comment.pinned_at = timezone.now()
-        comment.save(update_fields=["pinned_at", "updated_at"])
-        log(instance=comment, action=PIN_LOG_ACTION, user=user, data={"post_id": comment.post_id})
+        record_pin(comment, timezone.now(), user)
     return comment
 
 
@@ -109,9 +116,7 @@ def unpin(comment_id, user):
         comment = Comment.objects.select_for_update().get(pk=comment_id)
         if comment.pinned_at is None:
             return comment
-        comment.pinned_at = None
-        comment.save(update_fields=["pinned_at", "updated_at"])
-        log(instance=comment, action=UNPIN_LOG_ACTION, user=user, data={"post_id": comment.post_id})
+        record_pin(comment, None, user)
     return comment
 
 
@@ -156,14 +161,7 @@ def pin_comments(comment_ids, user):
         now = timezone.now()
         pinned = [comment for comment in comments if not comment.is_pinned]
         for comment in pinned:
-            comment.pinned_at = now
-            comment.save(update_fields=["pinned_at", "updated_at"])
-            log(
-                instance=comment,
-                action=PIN_LOG_ACTION,
-                user=user,
-                data={"post_id": comment.post_id},
-            )
+            record_pin(comment, now, user)
     return pinned
 
 
@@ -176,12 +174,5 @@ def unpin_comments(comment_ids, user):
         )
         unpinned = list(comments.order_by("pk"))
         for comment in unpinned:
-            comment.pinned_at = None
-            comment.save(update_fields=["pinned_at", "updated_at"])
-            log(
-                instance=comment,
-                action=UNPIN_LOG_ACTION,
-                user=user,
-                data={"post_id": comment.post_id},
-            )
+            record_pin(comment, None, user)
     return unpinned
