@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 from contextlib import ExitStack, closing
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 import pytest
 
+from tests.headless.conftest import Receiver
 from tests.reliability.postgres_cluster import PostgresCluster
 from tests.reliability.servers import (
     REPO,
@@ -191,3 +193,14 @@ def cluster_site(cluster):
     yield site
     site.database = None
     shutil.rmtree(site.directory, ignore_errors=True)
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on a free port of this machine, recording what it is sent."""
+    server = Receiver()
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

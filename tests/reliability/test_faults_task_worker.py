@@ -24,7 +24,6 @@ from collections import defaultdict
 import pytest
 from standardwebhooks import Webhook
 
-from tests.headless.conftest import Receiver
 from tests.reliability.servers import REPO
 from tests.reliability.worker_fixtures import MAIL_LOG_VARIABLE
 
@@ -235,16 +234,6 @@ from blog.models import BlogPostPage
 print(json.dumps({word: [page.pk for page in BlogPostPage.objects.live().search(word)]
                   for word in ("hourwaitfirst", "hourwaitsecond")}))
 """
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def test_after_an_hour_without_a_worker_two_workers_send_everything_once_in_order(

@@ -5,12 +5,9 @@ the Standard Webhooks library accepts it."""
 import json
 import subprocess
 import sys
-import threading
 
-import pytest
 from standardwebhooks import Webhook
 
-from tests.headless.conftest import Receiver
 from tests.management import ROOT, run_manage
 
 ADD_ENDPOINT = """
@@ -36,16 +33,6 @@ REMOVE_ENDPOINT = """
 from headless.models import WebhookEndpoint
 WebhookEndpoint.objects.filter(pk={endpoint_id}).delete()
 """
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 def test_the_worker_delivers_a_published_page_once(reliability_sites, receiver):

@@ -33,7 +33,6 @@ import pytest
 import requests
 from standardwebhooks import Webhook
 
-from tests.headless.conftest import Receiver
 from tests.management import run_manage
 from tests.reliability.servers import REPO, GunicornServer, NginxFront, redis_answers
 
@@ -355,16 +354,6 @@ WebhookEndpoint.objects.filter(pk={endpoint_id}).delete()
 #: A task whose worker died is queued again after this long (settings read it from the
 #: environment); the time limit must stay below it.
 WORKER_LIMITS = {"TASKS_TIME_LIMIT_SECONDS": "2", "TASKS_RECLAIM_AFTER_SECONDS": "3"}
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
