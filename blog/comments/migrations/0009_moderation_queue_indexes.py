@@ -16,7 +16,6 @@ docs/deploy.md. The indexes are built ``CONCURRENTLY`` (hence a non-atomic migra
 a live site keeps taking comments while they are built.
 """
 
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
 TABLE = "comments_comment"
@@ -32,6 +31,9 @@ SEARCH_INDEXES = {
 def create_search_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
+    # Not Django's TrigramExtension: unapplied on SQLite it asks SQLite for pg_extension.
+    # Going back leaves pg_trgm installed, as other schemas on the server may use it.
+    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, expression in SEARCH_INDEXES.items():
         schema_editor.execute(
             f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} "
@@ -62,6 +64,5 @@ class Migration(migrations.Migration):
                 name="comment_pending_idx",
             ),
         ),
-        TrigramExtension(),
         migrations.RunPython(create_search_indexes, drop_search_indexes, elidable=False),
     ]
