@@ -28,6 +28,11 @@ in INSTALLED_APPS (the systemd unit and the docs need not change):
 
 Claims are serialized (a transaction-scoped advisory lock on PostgreSQL; SQLite's
 exclusive transaction does the same), so two workers cannot both see a line as idle.
+
+A worker that found nothing to do asks one cheap question before its next claim: is any
+task ready, or abandoned? The claim's transaction (the lock, the reclaim, the running
+lines, the locking SELECT: about 3 ms of the worker's CPU on PostgreSQL) then runs only
+when there is something to claim, not twice a second on an idle queue (issue 16).
 """
 
 import datetime
@@ -73,10 +78,15 @@ class TaskTimeLimitExceeded(Exception):
     """A task ran past ``TASKS_TIME_LIMIT_SECONDS`` and was stopped."""
 
 
+def abandoned_tasks():
+    """The tasks claimed too long ago to be running still."""
+    cutoff = timezone.now() - datetime.timedelta(seconds=settings.TASKS_RECLAIM_AFTER_SECONDS)
+    return DBTaskResult.objects.running().filter(started_at__lt=cutoff)
+
+
 def reclaim_abandoned_tasks():
     """Queue again the tasks claimed too long ago to be running still."""
-    cutoff = timezone.now() - datetime.timedelta(seconds=settings.TASKS_RECLAIM_AFTER_SECONDS)
-    abandoned = DBTaskResult.objects.running().filter(started_at__lt=cutoff)
+    abandoned = abandoned_tasks()
     for task_id, task_path, worker_ids, started_at in abandoned.values_list(
         "id", "task_path", "worker_ids", "started_at"
     ):
@@ -145,6 +155,8 @@ def time_limit(seconds):
 
 class RecoveringWorker(db_worker.Worker):
     task_in_hand = None
+    #: Whether the last look found nothing to claim: the next one asks before claiming.
+    found_nothing = True
 
     def run(self):
         logger.info(
@@ -154,7 +166,7 @@ class RecoveringWorker(db_worker.Worker):
             time.sleep(random.random())  # noqa: S311  (spreads workers started together)
         while self.running:
             try:
-                task_result = self.claim_next()
+                task_result = self.take_next()
                 if task_result is not None:
                     self.run_task(task_result)
                 elif self.batch and not self.queued().exists():
@@ -176,6 +188,19 @@ class RecoveringWorker(db_worker.Worker):
         if not self.process_all_queues:
             tasks = tasks.filter(queue_name__in=self.queue_names)
         return tasks
+
+    def take_next(self):
+        """The next task, claimed, or None. After a look that found nothing, a claim is
+        tried only if one query sees a task ready to run or abandoned by its worker; a
+        task left unclaimed because its line is busy keeps that query answering yes."""
+        if self.found_nothing and not self.anything_to_claim():
+            return None
+        task_result = self.claim_next()
+        self.found_nothing = task_result is None
+        return task_result
+
+    def anything_to_claim(self):
+        return (self.queued() | abandoned_tasks()).exists()
 
     def claimable(self):
         """Queued tasks whose line has nothing running (call inside the claim's lock)."""
