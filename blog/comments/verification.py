@@ -261,8 +261,11 @@ def request_confirmation(email, ip_address):
 
 @task()
 def send_confirmation_mail(confirmation_id):
+    # What the mail shows, without the post's body: decoding its StreamField was most of
+    # the query's cost, for every new address's first comment.
     confirmation = (
         EmailConfirmation.objects.select_related("comment__post")
+        .only("email", "comment__body_html", "comment__post__title")
         .filter(pk=confirmation_id, confirmed_at__isnull=True)
         .first()
     )

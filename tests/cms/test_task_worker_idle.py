@@ -13,6 +13,7 @@ import pytest
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from cms.management.commands.db_worker import RECLAIM_EVERY_SECONDS
 from tests.cms.test_task_worker_lines import REPLY_NOTICE, queue_task, worker
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -72,9 +73,28 @@ def test_a_busy_worker_claims_the_next_task_without_asking_first(
     first = busy.take_next()
     first.set_successful(None)
 
-    # BEGIN, the advisory lock (PostgreSQL), the reclaim's SELECT and UPDATE, the running
-    # lines, the SELECT ... FOR UPDATE, the claim's UPDATE, COMMIT: no look before it.
-    with django_assert_max_num_queries(8):
+    # BEGIN, the advisory lock (PostgreSQL), the running lines, the SELECT ... FOR UPDATE,
+    # the claim's UPDATE, COMMIT: no look before it, and no reclaim (done moments ago).
+    with django_assert_max_num_queries(6):
         second = busy.take_next()
 
     assert {first.args_kwargs["args"][0], second.args_kwargs["args"][0]} == {0, 1}
+
+
+def test_a_busy_worker_still_takes_up_an_abandoned_task_once_the_reclaim_is_due(monkeypatch):
+    queue_task("blog.comments.kind0.task", 0)
+    busy = worker("second")
+    busy.take_next().set_successful(None)
+    queue_task("blog.comments.kind1.task", 1)
+    abandoned = queue_task(REPLY_NOTICE, 9, status=TaskResultStatus.RUNNING)
+    DBTaskResult.objects.filter(pk=abandoned.pk).update(
+        started_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    busy.take_next().set_successful(None)  # the queued one; the reclaim is not due yet
+    assert DBTaskResult.objects.get(pk=abandoned.pk).status == TaskResultStatus.RUNNING
+
+    monkeypatch.setattr(busy, "reclaimed_at", busy.reclaimed_at - RECLAIM_EVERY_SECONDS)
+    claimed = busy.take_next()
+
+    assert claimed.pk == abandoned.pk
+    assert claimed.worker_ids[-1] == "second"
