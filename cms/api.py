@@ -7,6 +7,8 @@ its OpenAPI schema (/api/v3/openapi.json, docs at /api/v3/docs/), its problem+js
 errors and its bearer tokens.
 """
 
+from django.urls import include, path
+
 from wagtail.api.v2.router import WagtailAPIRouter
 from wagtail.api.v3.errors import problem_response
 from wagtail.api.v3.urls import api as api_v3
@@ -111,3 +113,36 @@ api_v3.add_exception_handler(OverflowError, id_beyond_the_database)
 api_v3.add_router("/posts/", posts_router)
 api_v3.add_router("/comments/", comments_router)
 api_v3.add_router("/preview/", "headless.api.router")
+
+
+def grouped_by_first_segment(urls):
+    """Django Ninja's URLs (``api.urls``) with the routes that share a first path segment
+    under one ``include`` of that segment.
+
+    Ninja lists every v3 route flat, about eighty, and Django tries them in turn: a
+    comment POST, past Wagtail's pages, sites, redirects, snippets, documents and images,
+    was matched after 56 failed tries, 5% of its CPU. Grouped, a request tries one prefix
+    per group, then its own group's routes in their order. Names, namespaces and the
+    full route Django reports stay the same. Routes whose first segment is a parameter
+    could match any segment, so with one of those the order is left alone.
+    """
+    patterns, app_name, namespace = urls
+    routes = [str(pattern.pattern) for pattern in patterns]
+    if any(route.split("/", 1)[0].startswith("<") for route in routes):
+        return urls
+    groups = {}
+    for pattern, route in zip(patterns, routes, strict=True):
+        segment, slash, rest = route.partition("/")
+        key = segment + slash if slash else route
+        groups.setdefault(key, []).append((pattern, rest if slash else None))
+    grouped = []
+    for key, members in groups.items():
+        if len(members) == 1 or members[0][1] is None:
+            grouped.extend(pattern for pattern, _ in members)
+            continue
+        inner = [
+            path(rest, pattern.callback, pattern.default_args, pattern.name)
+            for pattern, rest in members
+        ]
+        grouped.append(path(key, include(inner)))
+    return grouped, app_name, namespace

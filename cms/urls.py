@@ -12,7 +12,7 @@ from wagtail.models import Site
 
 from search import views as search_views
 
-from .api import api_v2, api_v3
+from .api import api_v2, api_v3, grouped_by_first_segment
 from .feed_cache import cached_by_content
 from .health import health
 from .sitemaps import sitemap_index, sitemap_section
@@ -43,7 +43,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("favicon.ico", favicon, name="favicon"),
     path("api/v2/", api_v2.urls),
-    path("api/v3/", api_v3.urls),
+    path("api/v3/", grouped_by_first_segment(api_v3.urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", search_views.search, name="search"),
     path("comments/", include("blog.comments.urls")),

@@ -37,3 +37,33 @@ def test_operations_reuse_one_client(redis_cache):
     assert redis_cache.get_many(["a", "b"]) == {"a": 1, "b": 2}
     assert redis_cache.add("b", 3) is False
     assert redis_cache.get("b") == 2
+
+
+def test_set_many_without_a_timeout_is_one_mset_that_never_expires(redis_cache):
+    client = redis_cache._cache.get_client(write=True)
+    redis_cache.set("version", "old", 60)
+    sent = []
+    execute_command = client.execute_command
+
+    def record(*args, **options):
+        sent.append(args[0])
+        return execute_command(*args, **options)
+
+    client.execute_command = record
+    try:
+        redis_cache.set_many({"version": "new", "other": 2}, None)
+    finally:
+        del client.execute_command
+
+    assert sent == ["MSET"]
+    assert redis_cache.get_many(["version", "other"]) == {"version": "new", "other": 2}
+    assert client.ttl(redis_cache.make_key("version")) == -1  # the old expiry is gone
+
+
+def test_set_many_with_a_timeout_sets_each_expiry(redis_cache):
+    redis_cache.set_many({"a": 1, "b": 2}, 60)
+
+    client = redis_cache._cache.get_client(write=True)
+    assert redis_cache.get_many(["a", "b"]) == {"a": 1, "b": 2}
+    assert 0 < client.ttl(redis_cache.make_key("a")) <= 60
+    assert 0 < client.ttl(redis_cache.make_key("b")) <= 60
