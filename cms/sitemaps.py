@@ -7,9 +7,10 @@ half loading a specific page instance per page, half the template loop. It is ma
 after every publish, so a crawler paid that (and a gunicorn timeout could cut it). Now
 ``/sitemap.xml`` is a sitemap index whose cost is one query grouping the pages by
 sitemap page (a row each), pointing at ``/sitemap-pages.xml?p=N``, each a fixed-size page
-whose cost does not grow with the site, written without a template. The URLs and lastmod values are Wagtail's own (``Page.get_sitemap_urls``:
-``get_full_url`` and ``last_published_at or latest_revision_created_at``), with Wagtail's
-selection (live, public: no view restriction, under the request's Site, in path order).
+whose cost does not grow with the site, written without a template. The URLs and lastmod
+values are Wagtail's own (``Page.get_sitemap_urls``: ``get_full_url`` and
+``last_published_at or latest_revision_created_at``), with Wagtail's selection (live,
+public: no view restriction, under the request's Site, in path order).
 """
 
 import datetime
