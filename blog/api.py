@@ -14,9 +14,9 @@ import sys
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Prefetch
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
-from wagtail.api.v2.serializers import TagsField
+from wagtail.api.v2.serializers import PageHtmlUrlField, TagsField
 from wagtail.api.v2.utils import get_full_url
 from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.api.v3.pagination import WagtailLimitOffsetPagination
@@ -30,7 +30,13 @@ from .block_schemas import ArticleBodyItem
 from .blocks import PREFETCHED_IMAGES, ArticleBodyBlock, images_for_bodies
 from .comments.models import CommentSettings
 from .comments.rules import closed_reason
-from .models import LISTING_IMAGE_SPEC, ArticleImage, BlogPostPage, attach_comment_counts
+from .models import (
+    LISTING_IMAGE_SPEC,
+    ArticleImage,
+    BlogPostPage,
+    attach_comment_counts,
+    load_listing_page,
+)
 
 HERO_IMAGE_SPEC = "fill-1200x630"
 
@@ -43,6 +49,18 @@ class PrefetchedTagsField(TagsField):
         return sorted(tag.name for tag in value.all())
 
 
+class RequestPageHtmlUrlField(PageHtmlUrlField):
+    """Wagtail's ``html_url``, with the Sites' root paths read once for the request:
+    Wagtail's asks ``page.full_url``, which reads them from the cache again for every page
+    (a Redis round trip per post of a listing)."""
+
+    def to_representation(self, page):
+        try:
+            return page.get_full_url(self.context.get("request"))
+        except NoReverseMatch:
+            return None
+
+
 class BlogPagesAPIViewSet(PagesAPIViewSet):
     """Wagtail's pages endpoint, with what a post listing serializes fetched up front, so
     ``?type=blog.BlogPostPage&fields=*`` costs the same number of queries for 5 posts or 500."""
@@ -50,6 +68,7 @@ class BlogPagesAPIViewSet(PagesAPIViewSet):
     @classmethod
     def get_field_serializer_overrides(cls, model):
         overrides = super().get_field_serializer_overrides(model)
+        overrides["html_url"] = RequestPageHtmlUrlField(read_only=True)
         if issubclass(model, BlogPostPage):
             overrides["tags"] = PrefetchedTagsField()
         return overrides
@@ -191,13 +210,14 @@ class PostFilters(Schema):
 
 
 class PostsPagination(WagtailLimitOffsetPagination):
-    """Wagtail's limit/offset, with the comment counts of the sliced page added in one
-    query: a count subquery in the listing's SELECT would run for every post an
-    ``offset`` skips (docs/benchmarks.md, at scale)."""
+    """Wagtail's limit/offset, the page found by id before its rows are read and its
+    comment counts added in one query (``load_listing_page``): whole rows sorted past a
+    deep ``offset``, or a count subquery run for every post it skips, grew with the blog
+    (docs/benchmarks.md, at scale)."""
 
     def paginate_queryset(self, queryset, pagination, request, **params):
         page = super().paginate_queryset(queryset, pagination, request, **params)
-        page[self.items_attribute] = attach_comment_counts(page[self.items_attribute])
+        page[self.items_attribute] = load_listing_page(page[self.items_attribute])
         return page
 
 

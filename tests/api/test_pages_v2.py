@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from wagtail.models import Site
 
@@ -326,6 +326,34 @@ def test_listing_with_all_fields_uses_a_fixed_number_of_queries(
     with django_assert_max_num_queries(15):
         response = client.get(url)
     assert len(response.json()["items"]) == 50
+
+
+def test_listing_reads_the_site_root_paths_once_and_writes_no_rendition(
+    client, make_illustrated_posts, monkeypatch
+):
+    """Every post's ``html_url`` and hero rendition, without a cache round trip per post:
+    Wagtail's ``html_url`` read the Sites' root paths from the cache for each page, and
+    its ``get_rendition`` wrote each prefetched rendition back."""
+    make_illustrated_posts(6)
+    url = f"{POSTS}&fields=*"
+    client.get(url)  # renditions are generated (and stored) on the first read
+    cache.clear()
+    reads, writes = [], []
+    backend = caches["default"]
+    real_get = backend.get
+    monkeypatch.setattr(
+        backend, "get", lambda key, *a, **k: reads.append(key) or real_get(key, *a, **k)
+    )
+    monkeypatch.setattr(backend, "set", lambda key, value, *a, **k: writes.append(key))
+    monkeypatch.setattr(backend, "set_many", lambda values, *a, **k: writes.extend(values))
+
+    items = client.get(url).json()["items"]
+
+    assert len(items) == 7
+    assert items[-1]["meta"]["html_url"] == "http://localhost/blog/generated-post-6/"
+    assert items[-1]["hero_image_rendition"]["url"].startswith("/media/images/")
+    assert reads.count("wagtail_site_root_paths") <= 1
+    assert not [key for key in writes if key.startswith("wagtail-rendition")]
 
 
 def test_listing_counts_comments_of_the_page_only_at_any_offset(client, make_posts):

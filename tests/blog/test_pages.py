@@ -89,8 +89,9 @@ def test_listings_use_a_fixed_number_of_queries(
     client.get(url)  # renditions are generated on the first view
     cache.clear()
     # One of them counts the page's comments (a subquery per post would be counted for
-    # every post skipped before a deep page too: docs/benchmarks.md, at scale).
-    with django_assert_max_num_queries(16):
+    # every post skipped before a deep page too: docs/benchmarks.md, at scale), and the
+    # index's pages are found by id before their rows are read (``load_listing_page``).
+    with django_assert_max_num_queries(17):
         response = client.get(url)
     assert response.status_code == 200
     assert len(titles(response)) >= 6
@@ -140,5 +141,32 @@ def test_a_deep_page_of_the_index_costs_what_the_first_does(
     assert len(deep_queries) == len(first_queries)
     listing = [q["sql"] for q in deep_queries if "OFFSET" in q["sql"]]
     assert listing and not [sql for sql in listing if 'FROM "comments_comment"' in sql]
+    # The OFFSET is taken over the posts' ids alone, then only the page's rows are read.
+    assert [selected_columns(sql) for sql in listing] == [1]
     assert titles(deep) == ["Generated post 3", "Generated post 2", "Generated post 1"]
     assert "1 comment<" in deep.content.decode()
+
+
+def selected_columns(sql):
+    return sql.split(" FROM ")[0].count(",") + 1
+
+
+@pytest.mark.parametrize("url", ["/", "/blog/", "/blog/tags/dry-needling/"])
+def test_listings_write_no_rendition_to_the_cache(
+    url, seed_post, make_illustrated_posts, client, settings, uncached_pages, monkeypatch
+):
+    """Each card's image rendition comes with its post (prefetched); Wagtail's
+    ``get_rendition`` also wrote it back to the cache, a Redis round trip per card."""
+    from blog.models import ArticleImageRendition
+
+    make_illustrated_posts(8, tags=["dry needling"])
+    client.get(url)  # renditions are generated on the first view
+    cache.clear()
+    writes = []
+    backend = ArticleImageRendition.cache_backend
+    monkeypatch.setattr(backend, "set", lambda key, value, *a, **k: writes.append(key))
+    monkeypatch.setattr(backend, "set_many", lambda values, *a, **k: writes.extend(values))
+    response = client.get(url)
+    assert response.status_code == 200
+    assert 'src="/media/images/' in response.content.decode()
+    assert not [key for key in writes if "wagtail-rendition" in key]

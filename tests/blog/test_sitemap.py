@@ -1,15 +1,19 @@
 """The sitemap index and its pages: what Wagtail's sitemap named, in pages of bounded cost."""
 
+import datetime
 import re
 from urllib.parse import urlsplit
 
+from django.contrib.sites.requests import RequestSite
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils.http import http_date
+from django.utils.timezone import localtime
 
 from wagtail.contrib.sitemaps.views import sitemap as wagtail_sitemap
-from wagtail.models import PageViewRestriction
+from wagtail.models import Page, PageViewRestriction
 
 import pytest
 from defusedxml import ElementTree
@@ -161,3 +165,44 @@ def test_a_page_type_with_its_own_sitemap_entries_keeps_them(
     entries = sitemap_entries(client)
     assert ("http://localhost/blog/generated-post-2/print/", entries[-1][1]) == entries[-1]
     assert entries == wagtail_entries()
+
+
+def test_a_page_is_the_bytes_djangos_sitemap_template_writes(
+    seed_post, make_posts, client, settings
+):
+    """A sitemap page is written without Django's template; what a crawler gets is still
+    the template's output to the byte: locations quoted as ``reverse`` quotes them (a
+    Unicode slug) and escaped, dates in the site's time zone."""
+    settings.TIME_ZONE = "Pacific/Kiritimati"  # UTC+14
+    (post,) = make_posts(1, slug="café-au-lait")
+    noon_utc = datetime.datetime(2025, 6, 1, 12, tzinfo=datetime.UTC)
+    BlogPostPage.objects.filter(pk=post.pk).update(last_published_at=noon_utc)
+    response = client.get("/sitemap-pages.xml")
+    content = response.content.decode()
+    assert "<loc>http://localhost/blog/caf%C3%A9-au-lait/</loc><lastmod>2025-06-02<" in content
+    request = RequestFactory().get("/sitemap-pages.xml", HTTP_HOST="localhost")
+    urls = PageSitemap(request).get_urls(page=1, site=RequestSite(request), protocol="http")
+    assert response.content == render_to_string("sitemap.xml", {"urlset": urls}).encode()
+    assert urlset_entries(response) == wagtail_entries()
+
+
+def test_each_index_entry_has_the_newest_lastmod_of_its_page(
+    seed_post, make_posts, page_size, client
+):
+    """The index's lastmods are counted in the database per sitemap page of ``limit``
+    URLs in path order; a page holding a URL without a date has none."""
+    make_posts(3)
+    pages = list(Page.objects.filter(depth__gte=2).order_by("path"))
+    undated = pages[5]
+    Page.objects.filter(pk=undated.pk).update(
+        last_published_at=None, latest_revision_created_at=None
+    )
+    undated.last_published_at = undated.latest_revision_created_at = None
+    dates = [page.last_published_at or page.latest_revision_created_at for page in pages]
+    expected = [
+        None if None in dates[start : start + 2] else max(dates[start : start + 2])
+        for start in range(0, 6, 2)
+    ]
+    index = ElementTree.fromstring(client.get("/sitemap.xml").content)
+    lastmods = [entry.findtext(f"{SITEMAP}lastmod") for entry in index]
+    assert lastmods == [None if date is None else localtime(date).isoformat() for date in expected]
