@@ -341,7 +341,7 @@ class ThreadListing:
         ``order``), or from the last; the others are read ``batch`` at a time, through
         ``comment_roots_idx`` in the date orders, each batch four times the last."""
         columns = ("pk", "thread_path", "reply_count")
-        pinned = list(
+        pinned = (
             pinned_on_post(self.post_id)
             .annotate(reply_count=_count_of(approved_replies_of_outer(self.post_id)))
             .order_by("pinned_at", "pk")
@@ -351,7 +351,8 @@ class ThreadListing:
             *columns
         )
         if from_end:
-            others = others.reverse()
+            # Read last, if the walk gets that far.
+            others, pinned = others.reverse(), pinned.reverse()
         else:
             yield from pinned
         offset = 0
@@ -362,7 +363,7 @@ class ThreadListing:
                 break
             offset, batch = offset + batch, batch * 4
         if from_end:
-            yield from reversed(pinned)
+            yield from pinned
 
     def __getitem__(self, index):
         if not isinstance(index, slice) or index.step not in (None, 1):
