@@ -8,7 +8,8 @@ A page is read without reading the whole discussion: the page's top-level commen
 (``comment_roots_idx``), then only those threads' rows are loaded, each thread being one
 ``thread_path`` range. So a page of a post with 5,000 comments loads the rows it shows,
 as a page of a post with 50 does; what still grows with the post is counting (the
-approved comments, the roots before the page) inside the database.
+approved comments, the roots) inside the database. A page nearer the end is read from the
+end (``rows_from_nearer_end``), so the last page seeks in the index as the first does.
 
 The rendered HTML is cached under a key that includes the post's comment version (the
 same version token the API's ETags and the page cache use, see ``cms.api_cache``). Any
