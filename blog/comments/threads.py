@@ -8,7 +8,8 @@ A page is read without reading the whole discussion: the page's top-level commen
 (``comment_roots_idx``), then only those threads' rows are loaded, each thread being one
 ``thread_path`` range. So a page of a post with 5,000 comments loads the rows it shows,
 as a page of a post with 50 does; what still grows with the post is counting (the
-approved comments, the roots before the page) inside the database.
+approved comments, the roots) inside the database. A page nearer the end is read from the
+end (``rows_from_nearer_end``), so the last page seeks in the index as the first does.
 
 The rendered HTML is cached under a key that includes the post's comment version (the
 same version token the API's ETags and the page cache use, see ``cms.api_cache``). Any
@@ -23,18 +24,14 @@ from math import ceil
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
-    Case,
     CharField,
-    Count,
     Exists,
-    F,
     Func,
     IntegerField,
     OuterRef,
     Q,
     Subquery,
     Value,
-    When,
 )
 from django.db.models.functions import Cast, Concat, Length, LPad, Substr
 from django.http import Http404
@@ -47,6 +44,9 @@ from .pinning import pinned_on_post
 from .sorting import DEFAULT_ORDER, MOST_REPLIES, ROOT_ORDERINGS, flatten
 
 THREAD_CACHE_SECONDS = 60 * 60 * 24
+#: Every status but approved, named so the tombstones are found in ``comment_thread_idx``
+#: (post, status, …) rather than by reading every comment of the post.
+REMOVED_STATUSES = [status for status in Comment.Status if status != Comment.Status.APPROVED]
 PUBLIC_FIELDS = (
     "id",
     "post_id",
@@ -129,13 +129,17 @@ def visible_roots(post_id):
     )
 
 
-def unpinned_roots(post_id, order=DEFAULT_ORDER):
+def unpinned_roots(post_id, order=DEFAULT_ORDER, *, with_reply_counts=False):
     """Visible top-level comments other than the pinned ones, in ``order``. The date
     orders walk ``comment_roots_idx`` and stop at the page; "most replies" counts each
-    root's approved replies in the same query (an index-only range per root)."""
+    root's approved replies in the same query (an index-only range per root), and so
+    does ``with_reply_counts``, which selects them as ``reply_count``."""
     roots = visible_roots(post_id).exclude(status=Comment.Status.APPROVED, pinned_at__isnull=False)
-    if order == MOST_REPLIES:
-        roots = roots.alias(reply_count=_count_of(approved_replies_of_outer(post_id)))
+    reply_count = _count_of(approved_replies_of_outer(post_id))
+    if with_reply_counts:
+        roots = roots.annotate(reply_count=reply_count)
+    elif order == MOST_REPLIES:
+        roots = roots.alias(reply_count=reply_count)
     return roots.order_by(*ROOT_ORDERINGS[order])
 
 
@@ -211,16 +215,33 @@ def thread_page(post_id, page_number=1, order=DEFAULT_ORDER):
     per_page = settings.COMMENTS_THREADS_PER_PAGE
     pinned = pinned_roots(post_id)
     unpinned = unpinned_roots(post_id, order)
-    num_pages = max(1, ceil((len(pinned) + unpinned.count()) / per_page))
+    unpinned_count = unpinned.count()
+    num_pages = max(1, ceil((len(pinned) + unpinned_count) / per_page))
     if not 1 <= page_number <= num_pages:
         # Only real pages are kept, so made-up numbers cannot grow the cache.
         raise Http404("That page of comments does not exist.")
     start, stop = (page_number - 1) * per_page, page_number * per_page
     chosen = pinned[start:stop]
     if stop > len(pinned):
-        skipped = max(0, start - len(pinned))
-        chosen += unpinned.values_list("pk", "thread_path")[skipped : stop - len(pinned)]
+        chosen += rows_from_nearer_end(
+            unpinned.values_list("pk", "thread_path"),
+            max(0, start - len(pinned)),
+            min(stop - len(pinned), unpinned_count),
+            unpinned_count,
+        )
     return ThreadPage(threads_of(post_id, chosen), page_number, num_pages)
+
+
+def rows_from_nearer_end(ordered, start, stop, total):
+    """Rows ``start`` to ``stop`` of ``ordered`` (``total`` rows in all). An OFFSET reads
+    every row it skips, so a slice nearer the end is read in the reverse order, skipping
+    from the end: the last page then seeks in the index as the first does."""
+    if start >= stop:
+        return []
+    skipped_at_end = total - stop
+    if skipped_at_end >= start:
+        return list(ordered[start:stop])
+    return list(ordered.reverse()[skipped_at_end : total - start])[::-1]
 
 
 def root_position(post_id, root_id):
@@ -287,80 +308,105 @@ class ThreadListing:
     """A post's visible comments in reading order (each thread flattened, threads in
     ``order``, pinned first) as a sequence the API's limit/offset pagination slices.
 
-    A slice loads only the threads it overlaps. To find them, each thread's size comes
-    from one index-only aggregate (approved comments per root, ``comment_thread_idx``)
-    and the roots' order from ``comment_roots_idx``: narrow pairs, one per thread, not
-    the comments. (A window over per-root counts in SQL was tried: its correlated count
-    per root read 18,000 buffers for the 2,774 threads of a 5,000-comment post.)"""
+    Its length is two index-only counts (approved comments, tombstones). A slice loads
+    only the threads it overlaps; to find them, the roots are walked in order from the
+    nearer end of the list, a batch at a time, each with the number of rows its thread
+    shows (its approved replies counted in the same query: an index-only range of
+    ``comment_thread_idx`` per root). So the last 50 comments cost what the first 50 do,
+    and neither reads a row per thread of the whole post."""
 
     def __init__(self, post_id, order=DEFAULT_ORDER):
         self.post_id = post_id
         self.order = order
         self._tombstones = None
-        self._rows = None
+        self._length = None
 
     def tombstone_paths(self):
         """Removed comments that still have an approved reply: rare, so listed outright."""
         if self._tombstones is None:
             self._tombstones = list(
-                Comment.objects.filter(post_id=self.post_id)
-                .exclude(status=Comment.Status.APPROVED)
+                Comment.objects.filter(post_id=self.post_id, status__in=REMOVED_STATUSES)
                 .filter(Exists(approved_replies_of_outer(self.post_id)))
                 .values_list("thread_path", flat=True)
             )
         return self._tombstones
 
     def __len__(self):
-        return sum(self._rows_per_thread().values())
+        if self._length is None:
+            self._length = approved_total(self.post_id) + len(self.tombstone_paths())
+        return self._length
 
-    def _rows_per_thread(self):
-        """Rows each thread shows, by its root's path: approved comments and tombstones.
-        The root's path is its thread's first segment (ids of ``PATH_SEGMENT_WIDTH``
-        digits, as ``thread_end`` assumes)."""
-        approved = (
-            Comment.objects.approved()
-            .filter(post_id=self.post_id)
-            .order_by()
-            .annotate(root_path=Substr("thread_path", 1, PATH_SEGMENT_WIDTH))
-            .values("root_path")
-            .annotate(shown=Count("*"))
-            .values_list("root_path", "shown")
+    def _roots(self, batch, *, from_end=False):
+        """``(id, thread_path, approved replies)`` of the visible roots in reading order
+        (pinned threads first, in the order they were pinned, then the others in
+        ``order``), or from the last; the others are read ``batch`` at a time, through
+        ``comment_roots_idx`` in the date orders, each batch four times the last."""
+        columns = ("pk", "thread_path", "reply_count")
+        pinned = (
+            pinned_on_post(self.post_id)
+            .annotate(reply_count=_count_of(approved_replies_of_outer(self.post_id)))
+            .order_by("pinned_at", "pk")
+            .values_list(*columns)
         )
-        if self._rows is None:
-            self._rows = dict(approved)
-            for path in self.tombstone_paths():
-                root_path = path.split("/")[0]
-                self._rows[root_path] = self._rows.get(root_path, 0) + 1
-        return self._rows
+        others = unpinned_roots(self.post_id, self.order, with_reply_counts=True).values_list(
+            *columns
+        )
+        if from_end:
+            # Read last, if the walk gets that far.
+            others, pinned = others.reverse(), pinned.reverse()
+        else:
+            yield from pinned
+        offset = 0
+        while True:
+            rows = list(others[offset : offset + batch])
+            yield from rows
+            if len(rows) < batch:
+                break
+            offset, batch = offset + batch, batch * 4
+        if from_end:
+            yield from pinned
 
     def __getitem__(self, index):
         if not isinstance(index, slice) or index.step not in (None, 1):
             raise TypeError("A thread listing is read in slices.")
-        start, stop = index.start or 0, index.stop
-        if stop is None or stop <= start:
+        total = len(self)
+        start, stop = index.start or 0, min(index.stop or 0, total)
+        if stop <= start:
             return []
-        rows = self._rows_per_thread()
-        # Pinned threads first, in the order they were pinned, then the others: one query.
-        is_pinned = Q(status=Comment.Status.APPROVED, pinned_at__isnull=False)
-        roots = visible_roots(self.post_id).alias(
-            pin_rank=Case(When(is_pinned, then=Value(0)), default=Value(1)),
-            pin_time=Case(When(is_pinned, then=F("pinned_at"))),
-            pin_id=Case(When(is_pinned, then=F("id"))),
-        )
-        if self.order == MOST_REPLIES:
-            roots = roots.alias(reply_count=_count_of(approved_replies_of_outer(self.post_id)))
-        ordered = roots.order_by(
-            "pin_rank", "pin_time", "pin_id", *ROOT_ORDERINGS[self.order]
-        ).values_list("pk", "thread_path")
-        chosen, position, first_row = [], 0, None
-        for pk, path in ordered:
-            shown = rows.get(path, 0)
-            if position + shown > start:
-                first_row = position if first_row is None else first_row
-                chosen.append((pk, path))
-            position += shown
-            if position >= stop:
-                break
+        # A tombstone below the root adds a row to its thread; one at the root replaces it.
+        inner_tombstones = {}
+        for path in self.tombstone_paths():
+            root_path, _, below = path.partition("/")
+            if below:
+                inner_tombstones[root_path] = inner_tombstones.get(root_path, 0) + 1
+
+        def rows_shown(path, reply_count):
+            return 1 + reply_count + inner_tombstones.get(path, 0)
+
+        # Every thread shows at least its root, so one batch of roots covers a slice
+        # that starts at either end.
+        batch = stop - start + 1
+        chosen, first_row = [], None
+        if total - stop >= start:
+            position = 0
+            for pk, path, reply_count in self._roots(batch):
+                shown = rows_shown(path, reply_count)
+                if position + shown > start:
+                    first_row = position if first_row is None else first_row
+                    chosen.append((pk, path))
+                position += shown
+                if position >= stop:
+                    break
+        else:
+            position = total
+            for pk, path, reply_count in self._roots(batch, from_end=True):
+                position -= rows_shown(path, reply_count)
+                if position < stop:
+                    chosen.append((pk, path))
+                if position <= start:
+                    break
+            chosen.reverse()
+            first_row = position
         if not chosen:
             return []
         flat = flatten(threads_of(self.post_id, chosen))

@@ -316,3 +316,71 @@ def test_a_page_of_threads_is_read_by_thread_path_ranges(seed_post):
 
     assert "comment_thread_idx" in plan or reads_a_thread_path_range(plan)
     assert "Seq Scan on comments_comment" not in plan
+
+
+def roots_queries(queries):
+    return [q["sql"] for q in queries if 'AS "thread_path"' in q["sql"] and "LIMIT" in q["sql"]]
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_the_last_page_seeks_from_the_end_and_costs_what_the_first_does(
+    seed_post, settings, monkeypatch, order
+):
+    settings.COMMENTS_THREADS_PER_PAGE = 10
+    bulk_threads(seed_post, 300)
+    loaded = LoadedComments(monkeypatch)
+
+    def cost(page_number):
+        loaded.count = 0
+        with CaptureQueriesContext(connection) as queries:
+            page = thread_page(seed_post.pk, page_number, order)
+        assert len(page.roots) == 10
+        return len(queries), loaded.count, roots_queries(queries)
+
+    first_queries, first_rows, _ = cost(1)
+    last_queries, last_rows, (last_roots,) = cost(30)
+    assert (last_queries, last_rows) == (first_queries, first_rows)
+    assert "OFFSET" not in last_roots, "read backwards from the end, nothing skipped"
+    middle_roots = cost(16)[2][0]
+    assert "OFFSET 140" in middle_roots, "the nearer end: 14 pages from the end, 15 from the start"
+    assert page_ids(seed_post, 30, order) == [
+        node.comment.pk for node in thread_page(seed_post.pk, 30, order).roots
+    ]
+
+
+def test_the_api_reads_as_few_roots_for_the_last_comments_as_for_the_first(seed_post, monkeypatch):
+    roots = list(bulk_threads(seed_post, 300))
+    Comment.objects.filter(pk=roots[150].pk).update(pinned_at=timezone.now())
+    listing = ThreadListing(seed_post.pk)
+    total = len(listing)
+    assert total == 900
+    loaded = LoadedComments(monkeypatch)
+
+    def cost(start):
+        loaded.count = 0
+        with CaptureQueriesContext(connection) as queries:
+            shown = listing[start : start + 20]
+        assert len(shown) == 20
+        limits = [int(sql.rsplit("LIMIT ", 1)[1].split()[0]) for sql in roots_queries(queries)]
+        return len(queries), loaded.count, limits, shown
+
+    first = cost(0)
+    last = cost(total - 20)
+    assert last[0] <= first[0], "from the end, the pinned roots are read only if reached"
+    assert last[1:3] == first[1:3]
+    assert max(last[2]) <= 21, "one batch of roots: at most one per comment shown, and one more"
+    assert first[3][0].comment.pk == roots[150].pk, "the pinned thread first"
+    assert last[3][-1].comment.thread_path.startswith(roots[-1].thread_path)
+
+
+@postgresql_only
+@pytest.mark.parametrize("order", [OLDEST, NEWEST])
+def test_a_page_read_from_the_end_walks_the_roots_index_the_other_way(seed_post, order):
+    bulk_threads(seed_post, 5)
+    roots = unpinned_roots(seed_post.pk, order).values_list("pk", "thread_path")
+    forwards, backwards = explain(roots[:50]), explain(roots.reverse()[:50])
+
+    for plan in (forwards, backwards):
+        assert "comment_roots_idx" in plan
+        assert "Sort" not in plan, "the index gives the order both ways"
+    assert ("Backward" in forwards) != ("Backward" in backwards)
