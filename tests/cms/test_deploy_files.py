@@ -41,9 +41,11 @@ def example_environment():
 
 def test_the_runbook_ships_a_unit_for_each_process():
     assert [path.name for path in units()] == [
+        "evidence-notes-prune-tasks.service",
         "evidence-notes-purge-ips.service",
         "evidence-notes-web.service",
         "evidence-notes-worker.service",
+        "evidence-notes-prune-tasks.timer",
         "evidence-notes-purge-ips.timer",
     ]
     assert "deploy/systemd" in (ROOT / "docs" / "deploy.md").read_text()
@@ -61,7 +63,7 @@ def test_the_commands_the_units_run_exist():
         for path in units()
         for match in re.finditer(r"manage\.py (\w+)", path.read_text())
     ]
-    assert run == ["comments_purge_ips", "db_worker"]
+    assert run == ["prune_db_task_results", "comments_purge_ips", "db_worker"]
     assert all(command in commands for command in run)
     web = (SYSTEMD / "evidence-notes-web.service").read_text()
     assert "gunicorn cms.wsgi --bind 127.0.0.1:8001" in web
