@@ -15,9 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def index_names():
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(
-            cursor, DBTaskResult._meta.db_table
-        )
+        constraints = connection.introspection.get_constraints(cursor, DBTaskResult._meta.db_table)
     return set(constraints)
 
 
