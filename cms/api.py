@@ -16,11 +16,17 @@ from wagtail.documents.api.v2.views import DocumentsAPIViewSet
 
 from blog.api import ArticleImagesAPIViewSet, BlogPagesAPIViewSet, posts_router
 from blog.comments.api import router as comments_router
+from cms.api_json import CompactJSON
+
+
+class CompactDocumentsAPIViewSet(CompactJSON, DocumentsAPIViewSet):
+    pass
+
 
 api_v2 = WagtailAPIRouter("wagtailapi_v2")
 api_v2.register_endpoint("pages", BlogPagesAPIViewSet)
 api_v2.register_endpoint("images", ArticleImagesAPIViewSet)
-api_v2.register_endpoint("documents", DocumentsAPIViewSet)
+api_v2.register_endpoint("documents", CompactDocumentsAPIViewSet)
 
 api_v3.title = "Evidence Notes API"
 api_v3.description = (
