@@ -34,6 +34,7 @@ from .decisions import (
     status_label,
 )
 from .log import REPLY_LOG_ACTION
+from .pagination import QueuePaginator
 from .permissions import ModeratorRequiredMixin, moderation_policy
 from .pins import pin_action_for, pin_row_button
 
@@ -46,6 +47,8 @@ class CommentIndexView(IndexView):
     # Wagtail offers search only for models in the search index; comments are searched
     # in the table itself (``search_comments``).
     is_searchable = True
+    paginator_class = QueuePaginator
+    results_template_name = "blog/comments/admin/listing_results.html"
 
     def get_base_queryset(self):
         return (
@@ -81,6 +84,26 @@ class CommentIndexView(IndexView):
             # million comments) for one page.
             ordering = [key for key in ordering if key != "awaiting_decision"]
         return queryset.order_by(*ordering)
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return super().get_paginator(
+            queryset, per_page, tallied_count=self.tallied_count(), **kwargs
+        )
+
+    def tallied_count(self):
+        """The listing's size from the status tally, when nothing but a status narrows it;
+        None when it has to be counted (``QueuePaginator``)."""
+        if self.is_searching:
+            return None
+        counts = self.filters.status_counts
+        if not self.filters.is_valid():
+            # Wagtail lists every comment when the filters are invalid.
+            return sum(counts.values())
+        narrowing = {name for name, value in self.filters.form.cleaned_data.items() if value}
+        if narrowing - {"status"}:
+            return None
+        status = self.filters.form.cleaned_data["status"]
+        return counts[status] if status else sum(counts.values())
 
     @cached_property
     def columns(self):
