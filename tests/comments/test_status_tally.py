@@ -34,7 +34,10 @@ def stored_counts():
     """What counting every comment says, the way the tally replaced."""
     counts = dict.fromkeys(Status.values, 0)
     counts.update(
-        Comment.objects.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
+        Comment.objects.order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
     )
     return counts
 
@@ -79,7 +82,9 @@ def test_the_reader_form_and_the_rules_add_to_the_status_they_give(seed_post):
 
     post_through_form(seed_post, body="Published at once: she is known.")
     post_through_form(
-        seed_post, body="Held: https://pills-shop.com/1 https://pills-shop.com/2", author_email="b@example.com"
+        seed_post,
+        body="Held: https://pills-shop.com/1 https://pills-shop.com/2",
+        author_email="b@example.com",
     )
 
     assert_tally_matches(pending=1, approved=2)
@@ -90,7 +95,9 @@ def test_the_authors_edit_and_delete_move_the_count(seed_post, moderator):
     author, comment, _ = post_through_form(seed_post, body="Magnesium did nothing for me.")
     assert_tally_matches(approved=2)
 
-    edited = edit_through_form(author, comment, "Buy here https://pills-shop.com/a and https://pills-shop.com/b")
+    edited = edit_through_form(
+        author, comment, "Buy here https://pills-shop.com/a and https://pills-shop.com/b"
+    )
     assert edited.status_code == 303, edited.content.decode()[-3000:]
     assert_tally_matches(approved=1, pending=1)
 
