@@ -48,7 +48,6 @@ class CommentIndexView(IndexView):
     # in the table itself (``search_comments``).
     is_searchable = True
     paginator_class = QueuePaginator
-    results_template_name = "blog/comments/admin/listing_results.html"
 
     def get_base_queryset(self):
         return (
