@@ -312,3 +312,21 @@ def test_the_pending_queue_and_its_count_read_the_pending_index(seed_post):
         )
         count_plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "comment_pending_idx" in count_plan, count_plan
+
+
+@postgresql_only
+def test_the_all_listing_reads_its_first_page_from_the_queue_order_index(
+    moderator_client, seed_post
+):
+    make_comment(seed_post, status=Status.PENDING)
+    make_comment(seed_post, status=Status.APPROVED)
+    with CaptureQueriesContext(connection) as queries:
+        moderator_client.get(url("list"))
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {listing_query(queries)}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    assert "comment_queue_order_idx" in plan, plan
+    assert "Sort Key" not in plan, plan
