@@ -121,8 +121,14 @@ def sqlite_add(status, comments):
 SQLITE_CREATE = [
     f"""CREATE TRIGGER {NAME}_insert AFTER INSERT ON {TABLE}
     BEGIN {sqlite_add("NEW.status", 1)} END""",
+    # Django's flush empties tables one DELETE at a time, in no fixed order: were the tally
+    # emptied first, the comments' deletions would leave it negative. No comments left
+    # means no count, whatever the order.
     f"""CREATE TRIGGER {NAME}_delete AFTER DELETE ON {TABLE}
-    BEGIN {sqlite_add("OLD.status", -1)} END""",
+    BEGIN
+        {sqlite_add("OLD.status", -1)}
+        DELETE FROM {TALLY} WHERE NOT EXISTS (SELECT 1 FROM {TABLE});
+    END""",
     f"""CREATE TRIGGER {NAME}_update AFTER UPDATE OF status ON {TABLE}
     WHEN OLD.status IS NOT NEW.status
     BEGIN {sqlite_add("OLD.status", -1)} {sqlite_add("NEW.status", 1)} END""",
