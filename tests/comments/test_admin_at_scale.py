@@ -190,6 +190,24 @@ def test_a_listing_of_one_status_or_all_takes_its_size_from_the_tally(
     assert comment_counts(queries) == []
 
 
+@pytest.mark.parametrize("narrowed_by", ["post", "search"])
+def test_a_narrowed_listing_that_fits_on_its_first_page_is_counted_from_its_rows(
+    moderator_client, seed_post, make_posts, narrowed_by
+):
+    other = make_posts(1)[0]
+    for _ in range(3):
+        make_comment(seed_post, status=Status.PENDING, author_email="ada4321@example.com")
+    make_comment(other, status=Status.PENDING)
+    params = {"post": seed_post.pk} if narrowed_by == "post" else {"q": "ada4321@"}
+
+    response, queries = listing_queries(moderator_client, params)
+
+    assert response.context["paginator"].count == 3
+    assert len(listed_ids(response)) == 3
+    assert "There are 3 matches" in response.text
+    assert comment_counts(queries) == []
+
+
 def test_a_narrowed_listing_is_counted_no_further_than_a_moderator_pages(
     moderator_client, seed_post, make_posts, monkeypatch
 ):
@@ -199,7 +217,8 @@ def test_a_narrowed_listing_is_counted_no_further_than_a_moderator_pages(
         make_comment(seed_post, status=Status.PENDING)
     make_comment(other, status=Status.PENDING)
 
-    response, queries = listing_queries(moderator_client, {"post": seed_post.pk})
+    # A later page: the first one would be counted from its rows.
+    response, queries = listing_queries(moderator_client, {"post": seed_post.pk, "p": 2})
 
     assert response.context["paginator"].count == 3
     assert "3 comments" in response.text
@@ -212,7 +231,8 @@ def test_beyond_the_limit_the_page_says_about_the_estimate(
 ):
     monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 3)
     monkeypatch.setattr(pagination, "planner_estimate", lambda rows: 912_345)
-    for _ in range(5):
+    # More than a page, so the first page's rows are not the whole listing.
+    for _ in range(51):
         make_comment(seed_post, status=Status.PENDING)
 
     response, _ = listing_queries(moderator_client, {"post": seed_post.pk})
@@ -223,7 +243,7 @@ def test_beyond_the_limit_the_page_says_about_the_estimate(
     text = BeautifulSoup(response.text, "html.parser").get_text(" ", strip=True)
     assert "There are about 912,000 matches" in text
     # The rows themselves are the ones stored.
-    assert len(listed_ids(response)) == 5
+    assert len(listed_ids(response)) == 50
 
 
 @postgresql_only
@@ -234,7 +254,7 @@ def test_the_estimate_is_postgresqls_plan_of_the_listing(moderator_client, seed_
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE comments_comment")
 
-    response, queries = listing_queries(moderator_client, {"post": seed_post.pk})
+    response, queries = listing_queries(moderator_client, {"post": seed_post.pk, "p": 2})
 
     paginator = response.context["paginator"]
     assert paginator.is_estimate

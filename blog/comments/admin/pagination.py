@@ -7,12 +7,14 @@ the status counts). So:
 
 - a listing narrowed by its status alone (or not at all) takes its size from the status
   tally (``status_counts``): exact, a few rows read;
-- any other listing (a post, a search, dates, a reason, readers' reports) is counted
-  exactly up to ``EXACT_COUNT_LIMIT`` comments, which is as much as a moderator pages
-  through. Beyond that PostgreSQL's planner estimates the size from its statistics and the
-  page says so ("About 912,000 comments"), as Django's admin stops counting past
-  ``show_full_result_count``. SQLite keeps no statistics to estimate from; a site on
-  SQLite is small enough to count.
+- any other listing (a post, a search, dates, a reason, readers' reports) whose first
+  page holds all of it is counted from that page's rows, with no count query (a search
+  answered twice, once to count and once to list, cost twice its index scans);
+- any longer one is counted exactly up to ``EXACT_COUNT_LIMIT`` comments, which is as
+  much as a moderator pages through. Beyond that PostgreSQL's planner estimates the size
+  from its statistics and the page says so ("About 912,000 comments"), as Django's admin
+  stops counting past ``show_full_result_count``. SQLite keeps no statistics to estimate
+  from; a site on SQLite is small enough to count.
 """
 
 import json
@@ -48,17 +50,22 @@ def about(count):
 
 
 class QueuePaginator(WagtailPaginator):
-    """``tallied_count``: the listing's size when the view knows it from the tally."""
+    """``known_count``: the listing's size when the view knows it, from the tally or from
+    the rows of its only page."""
 
-    def __init__(self, object_list, per_page, *, tallied_count=None, **kwargs):
+    def __init__(self, object_list, per_page, *, known_count=None, model=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        self.tallied_count = tallied_count
+        self.known_count = known_count
         self.is_estimate = False
+        if model is not None:
+            # A list of rows already read (``CommentIndexView.paginate_queryset``) has no
+            # model to name them by.
+            self.model = model
 
     @cached_property
     def count(self):
-        if self.tallied_count is not None:
-            return self.tallied_count
+        if self.known_count is not None:
+            return self.known_count
         rows = self.object_list.order_by().values("pk")
         counted = rows[: EXACT_COUNT_LIMIT + 1].count()
         if counted <= EXACT_COUNT_LIMIT:

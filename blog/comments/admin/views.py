@@ -84,10 +84,24 @@ class CommentIndexView(IndexView):
             ordering = [key for key in ordering if key != "awaiting_decision"]
         return queryset.order_by(*ordering)
 
+    def paginate_queryset(self, queryset, page_size):
+        first_page = self.request.GET.get(self.page_kwarg, "1") == "1"
+        if not first_page or self.tallied_count() is not None:
+            return super().paginate_queryset(queryset, page_size)
+        # The first page of a listing that has to be counted: its rows are read first, so
+        # one that fits on the page needs no count query (``QueuePaginator``), and a
+        # longer one is not read twice.
+        rows = list(queryset[: page_size + 1])
+        if len(rows) <= page_size:
+            paginator = QueuePaginator(rows, page_size, known_count=len(rows), model=Comment)
+        else:
+            paginator = self.get_paginator(queryset, page_size)
+        paginator.validate_number(1)
+        page = paginator._get_page(rows[:page_size], 1, paginator)
+        return (paginator, page, page.object_list, page.has_other_pages())
+
     def get_paginator(self, queryset, per_page, **kwargs):
-        return super().get_paginator(
-            queryset, per_page, tallied_count=self.tallied_count(), **kwargs
-        )
+        return super().get_paginator(queryset, per_page, known_count=self.tallied_count(), **kwargs)
 
     def tallied_count(self):
         """The listing's size from the status tally, when nothing but a status narrows it;
