@@ -95,7 +95,12 @@ class CommentIndexView(IndexView):
         if len(rows) <= page_size:
             paginator = QueuePaginator(rows, page_size, known_count=len(rows), model=Comment)
         else:
-            paginator = self.get_paginator(queryset, page_size)
+            paginator = self.get_paginator(
+                queryset,
+                page_size,
+                orphans=self.get_paginate_orphans(),
+                allow_empty_first_page=self.get_allow_empty(),
+            )
         paginator.validate_number(1)
         page = paginator._get_page(rows[:page_size], 1, paginator)
         return (paginator, page, page.object_list, page.has_other_pages())
