@@ -234,6 +234,12 @@ def build_cases(client, admin_client):
             get(f"{queue}?post={seed.pk}", as_admin=True),
         ),
         Case(
+            "admin_all",
+            "Moderation queue, every status (pending first), first page",
+            "moderation",
+            get(queue, as_admin=True),
+        ),
+        Case(
             "export",
             "Personal-data export (author with 2,000 comments)",
             "privacy",

@@ -198,9 +198,9 @@ class ModeratedCommentOut(CommentOut):
 
 class StatusCounts(Schema):
     pending: int = Field(description="Awaiting a decision; exact.")
-    approved: int = Field(description="At most a minute old (exact after a decision).")
-    spam: int = Field(description="At most a minute old (exact after a decision).")
-    trash: int = Field(description="At most a minute old (exact after a decision).")
+    approved: int = Field(description="Published; exact.")
+    spam: int = Field(description="Marked as spam; exact.")
+    trash: int = Field(description="Moved to the trash; exact.")
     reported: int = Field(description="With open reader reports (approved or hidden); exact.")
 
 
@@ -786,9 +786,9 @@ def moderation_queue(request: HttpRequest, query: ModerationQuery = Query(...), 
     url_name="moderation_counts",
     summary="How many comments each status holds, for moderators",
     description=(
-        "Pending and reported are exact; approved, spam and trash are counted at most once "
-        "a minute (and again after every moderation decision). 403: the token's user may "
-        "not moderate."
+        "Every count is exact as of the last committed change, the same numbers the admin's "
+        "queue, menu and dashboard show: the database keeps each status's count as comments "
+        "are stored, moderated and deleted. 403: the token's user may not moderate."
     ),
     operation_id="comments_moderation_counts",
     openapi_extra={"responses": {403: {"description": "This user may not moderate comments."}}},

@@ -18,7 +18,6 @@ from wagtail.log_actions import log
 from .models import Comment
 from .notify import comment_published
 from .reports import NothingToKeep, keep_comments
-from .status_counts import forget_settled_counts
 
 Status = Comment.Status
 
@@ -55,7 +54,6 @@ def moderate(comment_ids, action, user, *, reason=""):
             kept = keep_comments(comment_ids, user, reason=reason)
         except NothingToKeep as error:
             raise ModerationError(str(error)) from error
-        transaction.on_commit(forget_settled_counts)
         return kept
     ids = [getattr(item, "pk", item) for item in comment_ids]
     changed = []
@@ -90,9 +88,6 @@ def moderate(comment_ids, action, user, *, reason=""):
             log(instance=comment, action=LOG_ACTION[action], user=user, data={**data, "to": after})
             changed.append(comment)
 
-        if changed:
-            # The status filter's counts of approved, spam and trash show the decision.
-            transaction.on_commit(forget_settled_counts)
         newly_public = [c.pk for c in changed if c.status == Status.APPROVED and action != "delete"]
         for comment_id in newly_public:
             transaction.on_commit(lambda comment_id=comment_id: comment_published(comment_id))

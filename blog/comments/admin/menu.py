@@ -19,8 +19,9 @@ class CommentsMenuItem(MenuItem):
 
     def render_component(self, request):
         attrs = dict(self.attrs)
-        # The menu is drawn on every admin page: two counts that each read a small partial
-        # index, not one aggregate that read every comment (status_counts).
+        # The menu is drawn on every admin page: the pending count is the database's tally
+        # and the reported one the open reports' index (``status_counts``), never a count
+        # of every comment.
         pending, reported = pending_count(), reported_count()
         counts = []
         if pending:

@@ -34,6 +34,7 @@ from .decisions import (
     status_label,
 )
 from .log import REPLY_LOG_ACTION
+from .pagination import QueuePaginator
 from .permissions import ModeratorRequiredMixin, moderation_policy
 from .pins import pin_action_for, pin_row_button
 
@@ -46,6 +47,7 @@ class CommentIndexView(IndexView):
     # Wagtail offers search only for models in the search index; comments are searched
     # in the table itself (``search_comments``).
     is_searchable = True
+    paginator_class = QueuePaginator
 
     def get_base_queryset(self):
         return (
@@ -81,6 +83,45 @@ class CommentIndexView(IndexView):
             # million comments) for one page.
             ordering = [key for key in ordering if key != "awaiting_decision"]
         return queryset.order_by(*ordering)
+
+    def paginate_queryset(self, queryset, page_size):
+        first_page = self.request.GET.get(self.page_kwarg, "1") == "1"
+        if not first_page or self.tallied_count() is not None:
+            return super().paginate_queryset(queryset, page_size)
+        # The first page of a listing that has to be counted: its rows are read first, so
+        # one that fits on the page needs no count query (``QueuePaginator``), and a
+        # longer one is not read twice.
+        rows = list(queryset[: page_size + 1])
+        if len(rows) <= page_size:
+            paginator = QueuePaginator(rows, page_size, known_count=len(rows), model=Comment)
+        else:
+            paginator = self.get_paginator(
+                queryset,
+                page_size,
+                orphans=self.get_paginate_orphans(),
+                allow_empty_first_page=self.get_allow_empty(),
+            )
+        paginator.validate_number(1)
+        page = paginator._get_page(rows[:page_size], 1, paginator)
+        return (paginator, page, page.object_list, page.has_other_pages())
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return super().get_paginator(queryset, per_page, known_count=self.tallied_count(), **kwargs)
+
+    def tallied_count(self):
+        """The listing's size from the status tally, when nothing but a status narrows it;
+        None when it has to be counted (``QueuePaginator``)."""
+        if self.is_searching:
+            return None
+        counts = self.filters.status_counts
+        if not self.filters.is_valid():
+            # Wagtail lists every comment when the filters are invalid.
+            return sum(counts.values())
+        narrowing = {name for name, value in self.filters.form.cleaned_data.items() if value}
+        if narrowing - {"status"}:
+            return None
+        status = self.filters.form.cleaned_data["status"]
+        return counts[status] if status else sum(counts.values())
 
     @cached_property
     def columns(self):

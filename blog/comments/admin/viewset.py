@@ -40,6 +40,8 @@ class CommentViewSet(SnippetViewSet):
     inspect_view_class = CommentInspectView
     history_view_class = CommentHistoryView
     inspect_template_name = "blog/comments/admin/inspect.html"
+    # Says "about" before a count the planner estimated (``pagination.QueuePaginator``).
+    index_results_template_name = "blog/comments/admin/listing_results.html"
 
     @cached_property
     def menu_item_class(self):
