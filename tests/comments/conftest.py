@@ -1,5 +1,6 @@
 import itertools
 
+from django.test import Client
 from django.utils import timezone
 
 import pytest
@@ -9,6 +10,7 @@ from blog.comments.models import Comment
 from blog.comments.reports import CommentReport, Reason
 from blog.comments.rules import fingerprint
 from blog.comments.sanitize import sanitize_comment
+from tests.comments.admin_users import make_moderator
 
 _addresses = itertools.count(1)
 
@@ -101,4 +103,18 @@ def confirm_in(client, email):
     """Give ``client`` the cookie a browser gets by confirming ``email``: its comments
     with that address count as the known author's."""
     client.cookies[verification.CONFIRMED_COOKIE] = confirmed_proof(email)
+    return client
+
+
+@pytest.fixture
+def moderator(db):
+    """An editor in the Moderators group (tests/comments/admin_users.py)."""
+    return make_moderator()
+
+
+@pytest.fixture
+def moderator_client(moderator):
+    """A browser signed in as ``moderator``, apart from the test's ``client``."""
+    client = Client()
+    client.force_login(moderator)
     return client

@@ -364,13 +364,6 @@ def test_the_moderation_queue_does_not_show_what_was_banned(seed_post, moderator
 # The admin
 
 
-@pytest.fixture
-def moderator_client(moderator):
-    client = Client()
-    client.force_login(moderator)
-    return client
-
-
 def test_admin_bans_a_comments_author_from_its_inspect_view(seed_post, moderator_client):
     comment = make_comment(
         seed_post, status=Status.PENDING, author_email="from@example.com", ip_address="2001:db8::5"

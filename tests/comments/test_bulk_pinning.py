@@ -3,30 +3,14 @@ confirm page which of them cannot be pinned and why, and pins all of them or non
 within COMMENTS_MAX_PINNED_PER_POST per post; each pin and unpin is logged as a single
 one is."""
 
-from django.test import Client
-
-import pytest
 from bs4 import BeautifulSoup
 
 from blog.comments.models import Comment
 from blog.comments.pinning import PIN_LOG_ACTION, UNPIN_LOG_ACTION, pin
-from tests.comments.admin_users import make_moderator
 from tests.comments.conftest import make_comment
 from tests.comments.test_admin import bulk_url, log_entries, messages_of, url
 
 Status = Comment.Status
-
-
-@pytest.fixture
-def moderator(db):
-    return make_moderator()
-
-
-@pytest.fixture
-def moderator_client(moderator):
-    client = Client()
-    client.force_login(moderator)
-    return client
 
 
 def said(response):

@@ -12,7 +12,6 @@ from bs4 import BeautifulSoup
 
 from blog.comments.models import Comment
 from blog.comments.sorting import DEFAULT_ORDER, ORDERS
-from tests.comments.admin_users import make_moderator
 from tests.comments.conftest import make_comment
 from tests.comments.test_admin import log_entries, messages_of, url
 from tests.comments.test_threads import comment_tree
@@ -36,18 +35,6 @@ def thread(seed_post):
 def reader():
     """A visitor without a session, as most readers are (the page cache serves them)."""
     return Client()
-
-
-@pytest.fixture
-def moderator(db):
-    return make_moderator()
-
-
-@pytest.fixture
-def moderator_client(moderator):
-    client = Client()
-    client.force_login(moderator)
-    return client
 
 
 @pytest.fixture

@@ -87,13 +87,6 @@ def moderator(db):
 
 
 @pytest.fixture
-def moderator_client(moderator):
-    client = Client()
-    client.force_login(moderator)
-    return client
-
-
-@pytest.fixture
 def threshold(settings):
     settings.COMMENTS_REPORT_HOLD_THRESHOLD = 3
     return 3

@@ -19,7 +19,6 @@ from bs4 import BeautifulSoup
 from blog.comments.models import Comment
 from blog.comments.privacy import erase_personal_data, purge_network_data
 from blog.comments.status_counts import status_counts
-from tests.comments.admin_users import make_moderator
 from tests.comments.conftest import make_comment
 from tests.comments.test_admin import bulk_url, sidebar_items, url
 from tests.comments.test_editing import delete_through_form, edit_through_form, post_through_form
@@ -47,18 +46,6 @@ def assert_tally_matches(**expected):
     assert counts == stored_counts()
     for status, count in expected.items():
         assert counts[status] == count, counts
-
-
-@pytest.fixture
-def moderator(db):
-    return make_moderator()
-
-
-@pytest.fixture
-def moderator_client(moderator):
-    client = Client()
-    client.force_login(moderator)
-    return client
 
 
 @pytest.fixture
