@@ -20,7 +20,8 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 
-from .editing import controls_placeholder
+# The module, not its function: editing imports (through notify) the threads that import this.
+from . import editing
 
 MACHINE_DATE = r"Y-m-d\TH:i:s\Z"
 READER_DATE = r"j F Y \a\t H:i"
@@ -117,7 +118,7 @@ class _CommentRenderer:
             )
         controls = ""
         if not node.children and not comment.moderated_at:
-            controls = controls_placeholder(comment.pk)
+            controls = editing.controls_placeholder(comment.pk)
         reply = ""
         if int(comment.depth) + 1 < self.max_depth and self.comments_open:
             reply = (
