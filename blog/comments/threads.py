@@ -35,13 +35,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat, Length, LPad, Substr
 from django.http import Http404
-from django.template.loader import render_to_string
 
 from cms.api_cache import COMMENTS, bump, comments_of_post, current_versions
 
 from .models import PATH_SEGMENT_WIDTH, Comment
 from .pinning import pinned_on_post
 from .sorting import DEFAULT_ORDER, MOST_REPLIES, ROOT_ORDERINGS, flatten
+from .thread_html import thread_html
 
 THREAD_CACHE_SECONDS = 60 * 60 * 24
 #: Every status but approved, named so the tombstones are found in ``comment_thread_idx``
@@ -286,14 +286,8 @@ def render_thread(post, page_number=1, *, comments_open=True, order=DEFAULT_ORDE
 
     page = thread_page(post.pk, page_number, order)
     rendered = {
-        "html": render_to_string(
-            "blog/comments/thread.html",
-            {
-                "nodes": page.roots,
-                "post": post,
-                "max_depth": settings.COMMENTS_MAX_DEPTH,
-                "comments_open": comments_open,
-            },
+        "html": thread_html(
+            page.roots, max_depth=settings.COMMENTS_MAX_DEPTH, comments_open=comments_open
         ),
         "count": approved_total(post.pk),
         "page_number": page.number,

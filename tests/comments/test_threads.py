@@ -1,8 +1,11 @@
 """Threads: replies nest under approved parents, up to a depth; removed parents leave
 tombstones; long threads paginate; a thread of 300 comments costs a fixed few queries."""
 
+from datetime import UTC, datetime
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 import pytest
 from bs4 import BeautifulSoup
@@ -247,3 +250,37 @@ def test_thread_of_300_comments_uses_as_many_queries_as_a_thread_of_3(seed_post,
         return str(BeautifulSoup(page.content, "html.parser").select_one("#comments ol"))
 
     assert thread_html(cached) == thread_html(response)
+
+
+def test_a_comment_shows_its_author_badges_and_times_as_readers_see_them(
+    seed_post, client, settings
+):
+    """Every reader's string escaped (never markup), dates in UTC for machines and in the
+    site's time zone for readers, the staff badge, the report link to this comment."""
+    settings.TIME_ZONE = "Europe/Berlin"
+    name, url = 'Ann <b>"A&B"</b>', 'https://example.com/?a=1&b="2"<i>'
+    comment = make_comment(seed_post, author_name=name, author_url=url, is_staff_reply=True)
+    Comment.objects.filter(pk=comment.pk).update(
+        created_at=datetime(2025, 3, 9, 23, 59, 7, tzinfo=UTC),
+        edited_at=datetime(2025, 7, 1, 12, 5, tzinfo=UTC),
+    )
+    bump_thread_version(seed_post.pk)
+
+    page = BeautifulSoup(client.get(seed_post.url).content, "html.parser")
+
+    item = page.select_one(f"#comment-{comment.pk}")
+    assert "comment--staff" in item["class"]
+    assert item.select_one(".comment__badge").get_text() == "Staff"
+    assert item.article["aria-label"] == f"Comment by {name}"
+    author = item.select_one(".comment__author a")
+    assert (author["href"], author.get_text()) == (url, name)
+    assert item.select("b, i") == []
+    assert item.select_one("a.comment__reply")["data-reply-name"] == name
+    assert [(time["datetime"], time.get_text()) for time in item.select("time")] == [
+        ("2025-03-09T23:59:07Z", "10 March 2025 at 00:59"),
+        ("2025-07-01T12:05:00Z", "1 July 2025 at 14:05"),
+    ]
+    assert item.select_one(".comment__edited").get_text() == "(edited 1 July 2025 at 14:05)"
+    report = item.select_one("a.comment__report")
+    assert report["href"] == reverse("comments:report", args=[comment.pk])
+    assert report.get_text() == f"Report the comment by {name}"
