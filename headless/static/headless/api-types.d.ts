@@ -203,7 +203,7 @@ export interface paths {
         };
         /**
          * How many comments each status holds, for moderators
-         * @description Pending and reported are exact; approved, spam and trash are counted at most once a minute (and again after every moderation decision). 403: the token's user may not moderate.
+         * @description Every count is exact as of the last committed change, the same numbers the admin's queue, menu and dashboard show: the database keeps each status's count as comments are stored, moderated and deleted. 403: the token's user may not moderate.
          */
         get: operations["comments_moderation_counts"];
         put?: never;
@@ -3200,7 +3200,7 @@ export interface components {
         StatusCounts: {
             /**
              * Approved
-             * @description At most a minute old (exact after a decision).
+             * @description Published; exact.
              */
             approved: number;
             /**
@@ -3215,12 +3215,12 @@ export interface components {
             reported: number;
             /**
              * Spam
-             * @description At most a minute old (exact after a decision).
+             * @description Marked as spam; exact.
              */
             spam: number;
             /**
              * Trash
-             * @description At most a minute old (exact after a decision).
+             * @description Moved to the trash; exact.
              */
             trash: number;
         };
