@@ -17,7 +17,7 @@ from blog.comments.moderation import moderate
 from blog.comments.moderator_search import search_comments
 from tests.comments.admin_users import make_moderator
 from tests.comments.conftest import make_comment
-from tests.comments.test_admin import listed_ids, url
+from tests.comments.test_admin import listed_ids, status_labels, url
 
 Status = Comment.Status
 NEWEST_FIRST = '"comments_comment"."created_at" DESC, "comments_comment"."id" DESC'
@@ -132,14 +132,6 @@ def test_a_post_value_that_is_no_post_shows_the_field_error(moderator_client, se
 
     assert response.status_code == 200
     assert response.context["filters"].form.errors["post"]
-
-
-def status_labels(response):
-    page = BeautifulSoup(response.text, "html.parser")
-    return {
-        radio["value"]: radio.find_parent("label").get_text(" ", strip=True)
-        for radio in page.select('input[name="status"]')
-    }
 
 
 def comment_counts(queries):

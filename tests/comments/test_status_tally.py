@@ -14,13 +14,12 @@ from django.urls import reverse
 from wagtail.models import APIToken
 
 import pytest
-from bs4 import BeautifulSoup
 
 from blog.comments.models import Comment
 from blog.comments.privacy import erase_personal_data, purge_network_data
 from blog.comments.status_counts import status_counts
 from tests.comments.conftest import make_comment
-from tests.comments.test_admin import bulk_url, sidebar_items, url
+from tests.comments.test_admin import bulk_url, sidebar_items, status_labels, url
 from tests.comments.test_editing import delete_through_form, edit_through_form, post_through_form
 from tests.comments.test_reports import hide
 
@@ -192,12 +191,7 @@ def test_the_queue_menu_and_dashboard_show_the_tally(seed_post, moderator_client
     for status in (Status.PENDING, Status.PENDING, Status.APPROVED, Status.TRASH):
         make_comment(seed_post, status=status)
 
-    queue = BeautifulSoup(moderator_client.get(url("list")).text, "html.parser")
-    labels = {
-        radio["value"]: radio.find_parent("label").get_text(" ", strip=True)
-        for radio in queue.select('input[name="status"]')
-    }
-    assert labels == {
+    assert status_labels(moderator_client.get(url("list"))) == {
         "": "All",
         "pending": "Pending (2)",
         "approved": "Approved (1)",
