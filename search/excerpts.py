@@ -7,6 +7,7 @@ that starts with its stem; the rule is deliberately simple and errs on marking t
 """
 
 import re
+from itertools import chain
 
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
@@ -34,10 +35,39 @@ def term_pattern(terms):
 
 
 def post_passages(post):
-    """What a reader would recognise from the post: its intro, then the text of every block."""
-    passages = [post.intro]
-    passages += post.body.stream_block.get_searchable_content(post.body)
-    return [" ".join(passage.split()) for passage in passages if passage and passage.strip()]
+    """What a reader would recognise from the post: its intro, then the text of every block.
+
+    Yielded one by one, so an excerpt reads only the blocks it reaches: the body's blocks
+    are turned into values a block type at a time, as the stream is walked, and the text
+    of a 20 KB body is most of what a page of results costs to make."""
+    for passage in chain([post.intro], block_texts(post.body)):
+        if passage and passage.strip():
+            yield " ".join(passage.split())
+
+
+def block_texts(body):
+    """``StreamBlock.get_searchable_content``, one block at a time."""
+    if not body.stream_block.search_index:
+        return
+    for child in body:
+        yield from child.block.get_searchable_content(child.value)
+
+
+def text_around_first_match(passages, pattern):
+    """(text, first match): the passages joined, as far as an excerpt around the first
+    match (or the start, without words to mark) needs; all of them when nothing matches."""
+    text, first_match = "", None
+    for passage in passages:
+        searched_from = len(text)
+        text = f"{text}{PASSAGE_SEPARATOR}{passage}" if text else passage
+        if pattern is None:
+            excerpt_from = 0
+        else:
+            first_match = first_match or pattern.search(text, searched_from)
+            excerpt_from = first_match.start() if first_match else None
+        if excerpt_from is not None and len(text) > excerpt_from + EXCERPT_LENGTH:
+            break
+    return text, first_match
 
 
 def window(passage, match_start):
@@ -60,11 +90,10 @@ def highlighted_excerpt(passages, terms):
     """Safe HTML: the text around the first match (or the start, when no word matches
     literally), every character escaped and every match in <mark>. Passages are joined, so a
     match in a short heading still shows the sentences after it."""
-    text = PASSAGE_SEPARATOR.join(passages)
+    pattern = term_pattern(terms)
+    text, first_match = text_around_first_match(passages, pattern)
     if not text:
         return ""
-    pattern = term_pattern(terms)
-    first_match = pattern.search(text) if pattern is not None else None
     text, cut_before, cut_after = window(text, first_match.start() if first_match else 0)
     pieces = ["…"] if cut_before else []
     position = 0

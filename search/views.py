@@ -1,6 +1,6 @@
 """Site search: Wagtail's search over live, public posts, with highlighted excerpts."""
 
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 
@@ -9,6 +9,7 @@ from taggit.models import Tag
 from blog.models import BlogIndexPage, BlogPostPage
 
 from .excerpts import highlighted_excerpt, post_passages
+from .pagination import SearchResultsPaginator
 from .query import build_search_query, clean_query_text, highlight_terms
 
 RESULTS_PER_PAGE = 10
@@ -53,7 +54,7 @@ def search(request):
     search_query = build_search_query(query_text)
     results = search_posts(search_query) if search_query else BlogPostPage.objects.none()
 
-    paginator = Paginator(results, RESULTS_PER_PAGE)
+    paginator = SearchResultsPaginator(results, RESULTS_PER_PAGE)
     try:
         page = paginator.page(request.GET.get("page", 1))
     except PageNotAnInteger:

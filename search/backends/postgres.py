@@ -22,14 +22,16 @@ vectors of every match. At that size:
    with the words in their title come first either way. What changes is the order of the
    posts that have them in their body only: from "mentions them most" to "newest".
 
-The count a paginator asks for first is what decides; a search that was not counted
-first is counted here, once.
+A page of a search that was not counted first is read as its keys, ranked by titles, with
+the number of matches counted in the same query; the objects follow by their keys. Only
+when that count is small is the page read again, its bodies ranked. A search counted first
+(by Django's paginator, say) is counted once, and its pages are ranked as the count says.
 """
 
 from contextlib import contextmanager
 
 from django.db import ProgrammingError, connections, transaction
-from django.db.models import F
+from django.db.models import Count, F, Window
 
 from wagtail.search.backends.database.postgres import postgres
 from wagtail.search.query import Fuzzy, MatchAll, Not
@@ -37,6 +39,8 @@ from wagtail.search.query import Fuzzy, MatchAll, Not
 #: Ranking a body costs about 60 µs (a TOAST read and a decompression; measured at load
 #: average 7 on 2 cores), so 300 keep a ranked search within about 20 ms.
 DEFAULT_RANK_BODIES_UP_TO = 300
+#: The window count's name among a ranked page's columns.
+MATCH_COUNT = "_match_count_"
 
 
 def joined(vectors):
@@ -143,28 +147,18 @@ class PostgresSearchResults(postgres.PostgresSearchResults):
             transaction.set_rollback(True, using=queryset.db)
 
     def _do_count(self):
-        queryset = self.get_queryset()
-        try:
-            with self.served_by_the_index(queryset):
-                count = queryset.count()
-        except ProgrammingError as error:
-            self._handle_missing_postgres_extension(error)
-        if self.start == 0 and self.stop is None:
-            self.query_compiler.match_count = count
-        return count
-
-    def match_count(self):
-        """How many entries match in all, whichever slice this is; counted once."""
         if self.query_compiler.match_count is None:
             everything = self._clone()
             everything.start, everything.stop = 0, None
-            everything._do_count()
-        return self.query_compiler.match_count
-
-    def rank_bodies(self):
-        if not self.query_compiler.may_rank_bodies(scored=self._score_field is not None):
-            return True
-        return self.match_count() <= self.backend.rank_bodies_up_to
+            queryset = everything.get_queryset()
+            try:
+                with self.served_by_the_index(queryset):
+                    self.query_compiler.match_count = queryset.count()
+            except ProgrammingError as error:
+                self._handle_missing_postgres_extension(error)
+        match_count = self.query_compiler.match_count
+        stop = match_count if self.stop is None else min(self.stop, match_count)
+        return max(stop - self.start, 0)
 
     def get_queryset(self, rank_bodies=True):
         return self.query_compiler.search(
@@ -176,15 +170,65 @@ class PostgresSearchResults(postgres.PostgresSearchResults):
             rank_bodies=rank_bodies,
         )
 
+    def rows_ranked_by_titles(self):
+        """This slice's keys in the order of their titles' rank, each with its score (when
+        one was asked for) and the number of matches in all: one query, whose window count
+        spares the paginator a count of its own.
+
+        Keys only, because the sort and the count carry every match's row: with every
+        column of the page (and a pointer to its 20 KB body), a common word's page took
+        20 ms (10,000 matches), against 11 ms for the keys and the count together.
+        """
+        queryset = self.get_queryset(rank_bodies=False).annotate(
+            **{MATCH_COUNT: Window(Count("*"))}
+        )
+        score = [self._score_field] if self._score_field is not None else []
+        try:
+            with self.served_by_the_index(queryset):
+                rows = list(queryset.values_list("pk", *score, MATCH_COUNT))
+        except ProgrammingError as error:
+            self._handle_missing_postgres_extension(error)
+        if rows:
+            self.query_compiler.match_count = rows[0][-1]
+        elif self.start == 0:
+            self.query_compiler.match_count = 0
+        return rows
+
+    def in_rank_order(self, rows):
+        """The objects of the ranked keys, read by their primary keys and in the rank's order.
+        One that stopped matching the queryset between the two reads (unpublished) is left out.
+        """
+        objects = self.query_compiler.queryset.in_bulk([pk for pk, *_ in rows])
+        results = []
+        for pk, *score, _match_count in rows:
+            if pk not in objects:
+                continue
+            if score:
+                setattr(objects[pk], self._score_field, score[0])
+            results.append(objects[pk])
+        return results
+
     def _do_search(self):
+        """Keys ranked by titles, then their objects, unless the matches are known to be few
+        (or the order reads no rank): then Wagtail's one query, bodies ranked and all."""
         if self.stop is not None and self.stop <= self.start:
             return []  # an empty page (of a search that found nothing): nothing to ask
-        queryset = self.get_queryset(rank_bodies=self.rank_bodies())
+        scored = self._score_field is not None
+        if self.query_compiler.may_rank_bodies(scored) and not self.few_matches():
+            rows = self.rows_ranked_by_titles()
+            if not (rows and self.few_matches()):
+                return self.in_rank_order(rows)
+        queryset = self.get_queryset(rank_bodies=True)
         try:
             with self.served_by_the_index(queryset):
                 return list(queryset)
         except ProgrammingError as error:
             self._handle_missing_postgres_extension(error)
+
+    def few_matches(self):
+        """Whether the matches are counted, and few enough to rank their bodies."""
+        match_count = self.query_compiler.match_count
+        return match_count is not None and match_count <= self.backend.rank_bodies_up_to
 
 
 class PostgresSearchBackend(postgres.PostgresSearchBackend):
