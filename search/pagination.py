@@ -16,6 +16,8 @@ class SearchResultsPaginator(Paginator):
 
     def page(self, number):
         try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
             number = int(number)
         except (TypeError, ValueError):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from None

@@ -25,7 +25,7 @@ def page_or_error(paginator, number):
 def test_every_page_and_count_is_djangos(seed_post, make_posts, query):
     make_posts(12, intro="Hedgehogs hibernate.")
     make_posts(2, start=13, intro="Hedgehogs snore.")
-    for number in [1, 2, 3, "2", 0, -1, "x", None, 99]:
+    for number in [1, 2, 3, "2", 2.0, 1.5, "1.0", 0, -1, "x", None, 99]:
         assert page_or_error(SearchResultsPaginator(results_for(query), 10), number) == (
             page_or_error(Paginator(results_for(query), 10), number)
         ), number
