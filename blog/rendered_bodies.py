@@ -83,19 +83,24 @@ def _templates_of(block):
         yield from _templates_of(child)
 
 
-@functools.cache
-def renderer_source_digest():
-    """What the renderer is in this process: its code and templates (a deploy that changes
-    either gives every body a new digest)."""
-    body_block = ArticleBodyBlock()
+def renderer_files():
+    """The files that decide how a body renders: the block module, the image model's
+    module and every template the body's blocks (and their rich text) render with."""
     files = {
         Path(sys.modules[ArticleBodyBlock.__module__].__file__),
         Path(sys.modules[get_image_model().__module__].__file__),
     }
-    for name in sorted({*_templates_of(body_block), "wagtailcore/shared/richtext.html"}):
+    for name in {*_templates_of(ArticleBodyBlock()), "wagtailcore/shared/richtext.html"}:
         files.add(Path(get_template(name).origin.name))
+    return sorted(files)
+
+
+@functools.cache
+def renderer_source_digest():
+    """What the renderer is in this process (a deploy that changes its code or templates
+    gives every body a new digest)."""
     digest = hashlib.sha256(f"{wagtail.__version__} {django.get_version()}".encode())
-    for path in sorted(files):
+    for path in renderer_files():
         digest.update(str(path).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
