@@ -24,12 +24,13 @@ the digest does not cover.
 import functools
 import hashlib
 import json
+import logging
 import sys
 from pathlib import Path
 
 import django
 from django.conf import settings
-from django.db import models
+from django.db import DatabaseError, models, transaction
 from django.template.loader import get_template
 from django.utils import translation
 
@@ -38,6 +39,8 @@ from wagtail import blocks
 from wagtail.images import get_image_model
 
 from .blocks import ArticleBodyBlock
+
+logger = logging.getLogger(__name__)
 
 #: Rich text that shows another page, a document or an embed (``<a linktype="page" …>``,
 #: ``<embed embedtype="image" …>``): its rendering is not a function of the body alone.
@@ -176,10 +179,21 @@ def rendered_bodies(posts, variant, render, images):
                 RenderedBody(post_id=post.pk, variant=variant, digest=digest, content=content)
             )
     if fresh:
-        RenderedBody.objects.bulk_create(
-            fresh,
-            update_conflicts=True,
-            unique_fields=["post", "variant"],
-            update_fields=["digest", "content"],
-        )
+        store(fresh)
     return renderings
+
+
+def store(renderings):
+    """Keep ``renderings`` for the next readers. The reader at hand has its answer either
+    way: a post deleted meanwhile (or a database that refuses the write) costs them
+    nothing but the next reader a rendering."""
+    try:
+        with transaction.atomic():
+            RenderedBody.objects.bulk_create(
+                renderings,
+                update_conflicts=True,
+                unique_fields=["post", "variant"],
+                update_fields=["digest", "content"],
+            )
+    except DatabaseError:
+        logger.warning("Could not store %d body renderings", len(renderings), exc_info=True)

@@ -217,3 +217,28 @@ def test_a_figure_added_to_a_post_is_shown(posts, client):
     post.save_revision().publish()
 
     assert "Credit for Late figure" in get(client, RSS).content.decode()
+
+
+def test_the_block_templates_show_their_value_and_nothing_of_the_page_or_request():
+    """A stored rendering is keyed by the body, its images and the renderer, not by the
+    page or the request it was first rendered for: a block template that showed, say,
+    ``page.title`` would keep showing the old title from the table."""
+    templates = [path for path in renderer_files() if path.suffix == ".html"]
+    assert len(templates) == 9
+    for path in templates:
+        source = path.read_text()
+        assert "page" not in source, path
+        assert "request" not in source, path
+
+
+def test_a_refused_write_still_answers_with_the_body(posts, client, monkeypatch):
+    from django.db import DatabaseError
+
+    def refuse(*args, **kwargs):
+        raise DatabaseError("read-only")
+
+    monkeypatch.setattr(RenderedBody.objects, "bulk_create", refuse)
+    content = get(client, RSS).content.decode()
+    assert "Credit for Figure 1" in content
+    assert "Journal of Pain Research" in content
+    assert not RenderedBody.objects.exists()
