@@ -30,7 +30,7 @@ from pathlib import Path
 
 import django
 from django.conf import settings
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.template.loader import get_template
 from django.utils import translation
 
@@ -183,17 +183,28 @@ def rendered_bodies(posts, variant, render, images):
     return renderings
 
 
+#: Rows of VALUES, not ``bulk_create``: on PostgreSQL Django sends a bulk insert as one
+#: array per column (UNNEST), and psycopg escapes every quote of those arrays in Python:
+#: 22 ms for the 20 bodies of a feed, against 3 ms as rows (the same on SQLite).
+UPSERT = (
+    "INSERT INTO blog_renderedbody (post_id, variant, digest, content) VALUES {rows} "
+    "ON CONFLICT (post_id, variant) DO UPDATE "
+    "SET digest = EXCLUDED.digest, content = EXCLUDED.content"
+)
+
+
 def store(renderings):
     """Keep ``renderings`` for the next readers. The reader at hand has its answer either
     way: a post deleted meanwhile (or a database that refuses the write) costs them
     nothing but the next reader a rendering."""
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(renderings))
+    params = [
+        value
+        for rendering in renderings
+        for value in (rendering.post_id, rendering.variant, rendering.digest, rendering.content)
+    ]
     try:
-        with transaction.atomic():
-            RenderedBody.objects.bulk_create(
-                renderings,
-                update_conflicts=True,
-                unique_fields=["post", "variant"],
-                update_fields=["digest", "content"],
-            )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(UPSERT.format(rows=rows), params)
     except DatabaseError:
         logger.warning("Could not store %d body renderings", len(renderings), exc_info=True)

@@ -232,12 +232,10 @@ def test_the_block_templates_show_their_value_and_nothing_of_the_page_or_request
 
 
 def test_a_refused_write_still_answers_with_the_body(posts, client, monkeypatch):
-    from django.db import DatabaseError
+    from blog import rendered_bodies
 
-    def refuse(*args, **kwargs):
-        raise DatabaseError("read-only")
-
-    monkeypatch.setattr(RenderedBody.objects, "bulk_create", refuse)
+    refused = rendered_bodies.UPSERT.replace("blog_renderedbody", "no_such_table")
+    monkeypatch.setattr(rendered_bodies, "UPSERT", refused)
     content = get(client, RSS).content.decode()
     assert "Credit for Figure 1" in content
     assert "Journal of Pain Research" in content
