@@ -9,6 +9,7 @@ fixed number of queries.
 """
 
 import datetime
+import json
 import sys
 
 from django.core.exceptions import ImproperlyConfigured
@@ -16,7 +17,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from wagtail.api.v2.serializers import PageHtmlUrlField, TagsField
+from wagtail.api.v2.serializers import PageHtmlUrlField, StreamField, TagsField
 from wagtail.api.v2.utils import get_full_url
 from wagtail.api.v2.views import PagesAPIViewSet
 from wagtail.api.v3.pagination import WagtailLimitOffsetPagination
@@ -25,6 +26,7 @@ from wagtail.images.models import SourceImageIOError
 
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
+from rest_framework.utils.encoders import JSONEncoder
 
 from cms.api_json import CompactJSON
 
@@ -39,6 +41,7 @@ from .models import (
     attach_comment_counts,
     load_listing_page,
 )
+from .rendered_bodies import rendered_bodies
 
 HERO_IMAGE_SPEC = "fill-1200x630"
 
@@ -63,6 +66,23 @@ class RequestPageHtmlUrlField(PageHtmlUrlField):
             return None
 
 
+#: Where a listing's post carries its body's representation as JSON (``rendered_bodies``).
+STORED_API_BODY = "stored_api_body"
+
+
+class StoredBodyField(StreamField):
+    """The body's API representation, read from the one the listing found stored
+    (``rendered_bodies``) when there is one."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, post):
+        if STORED_API_BODY in post.__dict__:
+            return json.loads(post.__dict__[STORED_API_BODY])
+        return super().to_representation(post.body)
+
+
 class BlogPagesAPIViewSet(CompactJSON, PagesAPIViewSet):
     """Wagtail's pages endpoint, with what a post listing serializes fetched up front, so
     ``?type=blog.BlogPostPage&fields=*`` costs the same number of queries for 5 posts or 500."""
@@ -73,6 +93,7 @@ class BlogPagesAPIViewSet(CompactJSON, PagesAPIViewSet):
         overrides["html_url"] = RequestPageHtmlUrlField(read_only=True)
         if issubclass(model, BlogPostPage):
             overrides["tags"] = PrefetchedTagsField()
+            overrides["body"] = StoredBodyField(read_only=True)
         return overrides
 
     def get_queryset(self):
@@ -97,15 +118,46 @@ class BlogPagesAPIViewSet(CompactJSON, PagesAPIViewSet):
 
     def paginate_queryset(self, queryset):
         """The page's posts, with their comment counts (one query for the page: as a
-        subquery of the listing it would run for every post an ``offset`` skips) and the
-        images their bodies show."""
+        subquery of the listing it would run for every post an ``offset`` skips), the
+        images their bodies show and their bodies' representations, stored or made."""
         page = list(super().paginate_queryset(queryset))
         posts = [item for item in page if isinstance(item, BlogPostPage)]
         attach_comment_counts(posts)
         prefetched = PREFETCHED_IMAGES.get()
         if prefetched is not None:
-            prefetched.update(images_for_bodies(posts))
+            images = images_for_bodies(posts)
+            prefetched.update(images)
+            if posts and self.shows_body():
+                self.attach_body_representations(posts, images)
         return page
+
+    def get_serializer_class(self):
+        """Wagtail's, built once per request: the listing asks for it twice (whether
+        it shows bodies, then to serialize), and building it builds the queryset."""
+        if not hasattr(self, "_serializer_class"):
+            self._serializer_class = super().get_serializer_class()
+        return self._serializer_class
+
+    def get_serializer_context(self):
+        """Wagtail's, built once per request (it reads the pages' view restrictions)."""
+        if not hasattr(self, "_serializer_context"):
+            self._serializer_context = super().get_serializer_context()
+        return self._serializer_context
+
+    def shows_body(self):
+        return "body" in self.get_serializer_class().Meta.fields
+
+    def attach_body_representations(self, posts, images):
+        context = self.get_serializer_context()
+        rich_text_format = context["_wagtail_rich_text_format"]
+
+        def represent(post):
+            representation = post.body.stream_block.get_api_representation(post.body, context)
+            return json.dumps(representation, cls=JSONEncoder)
+
+        stored = rendered_bodies(posts, f"api:{rich_text_format}", represent, images)
+        for post in posts:
+            post.__dict__[STORED_API_BODY] = stored[post.pk]
 
 
 class ArticleImagesAPIViewSet(CompactJSON, ImagesAPIViewSet):

@@ -25,6 +25,7 @@ from wagtail.images import get_image_model
 
 from .blocks import PREFETCHED_IMAGES, images_for_bodies
 from .comments.models import Comment
+from .rendered_bodies import rendered_bodies
 
 FEED_IMAGE_SPEC = "width-1200"
 COMMENTS_IN_FEED = 50
@@ -85,7 +86,8 @@ class PostsRssFeed(Feed):
         return strip_tags(blog_index.intro) or f"New posts on {settings.WAGTAIL_SITE_NAME}."
 
     def get_feed(self, obj, request):
-        """Each entry's body is rendered here: its image blocks take their images from
+        """Each entry's body is rendered here unless a rendering of it is stored
+        (``rendered_bodies``): its image blocks take their images from
         ``PREFETCHED_IMAGES``, filled by ``items`` for all entries at once."""
         token = PREFETCHED_IMAGES.set({})
         try:
@@ -103,8 +105,13 @@ class PostsRssFeed(Feed):
                 : settings.BLOG_FEED_ITEMS
             ]
         )
-        PREFETCHED_IMAGES.get().update(images_for_bodies(posts))
+        images = images_for_bodies(posts)
+        PREFETCHED_IMAGES.get().update(images)
+        self.bodies_html = rendered_bodies(posts, "html", self.render_body, images)
         return posts
+
+    def render_body(self, post):
+        return post.body.render_as_block(context={"page": post, "request": self.request})
 
     def item_title(self, post):
         return post.title
@@ -151,8 +158,7 @@ class PostsRssFeed(Feed):
                 f'width="{rendition.width}" height="{rendition.height}" '
                 f'alt="{escape(post.hero_image.default_alt_text)}"></p>'
             )
-        body = post.body.render_as_block(context={"page": post, "request": self.request})
-        return hero + absolute_links(str(body), self.root_url)
+        return hero + absolute_links(self.bodies_html[post.pk], self.root_url)
 
     def item_extra_kwargs(self, post):
         return {"content_html": self.item_content_html(post)}

@@ -419,3 +419,4 @@ def index_post_with_its_tags(sender, instance, **kwargs):
 
 
 from .importers.models import ImportOrigin  # noqa: E402, F401  (registers the importers' model)
+from .rendered_bodies import RenderedBody  # noqa: E402, F401  (registers the stored renderings)
