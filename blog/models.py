@@ -37,6 +37,10 @@ from .feeds import PostCommentsFeed, PostsAtomFeed, PostsRssFeed
 from .related import ranked_related_ids
 
 LISTING_IMAGE_SPEC = "fill-640x360"
+#: The renditions of a post's hero image its page shows: the article's (in
+#: templates/blog/blog_post_page.html) and the share image of its <head>
+#: (``seo_tags.SHARE_IMAGE_SPEC``), read together in one query.
+HERO_IMAGE_SPECS = ("width-1200", "fill-1200x630")
 
 
 class ArticleImage(AbstractImage):
@@ -212,6 +216,25 @@ class BlogIndexPage(RoutablePageMixin, Page):
     def get_posts(self):
         return BlogPostPage.objects.child_of(self).for_listing()
 
+    def route(self, request, path_components):
+        """A post's URL is answered with the post read in one query: Wagtail reads the child
+        page by its slug, then the post again as its own type. This page's own routes
+        (tags, feeds) come first, as with ``RoutablePageMixin``; a path that is neither
+        goes Wagtail's way."""
+        if len(path_components) == 1 and not (self.live and self._has_route(path_components)):
+            post = BlogPostPage.objects.child_of(self).filter(slug=path_components[0]).first()
+            if post is not None:
+                post._cached_parent_obj = self
+                return post.route(request, [])
+        return super().route(request, path_components)
+
+    def _has_route(self, path_components):
+        try:
+            self.resolve_subpage(f"/{'/'.join(path_components)}/")
+        except Http404:
+            return False
+        return True
+
     def paginate(self, request, posts):
         paginator = Paginator(posts, settings.BLOG_POSTS_PER_PAGE)
         try:
@@ -340,6 +363,12 @@ class BlogPostPage(Page):
 
     def get_context(self, request, *args, comment_form=None, **kwargs):
         context = super().get_context(request, *args, **kwargs)
+        models.prefetch_related_objects(
+            [self],
+            models.Prefetch(
+                "hero_image", queryset=ArticleImage.objects.prefetch_renditions(*HERO_IMAGE_SPECS)
+            ),
+        )
         context.update(comment_section(request, self, form=comment_form))
         return context
 
