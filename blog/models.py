@@ -200,6 +200,18 @@ def load_listing_page(page_of_posts):
 BlogPostManager = PageManager.from_queryset(BlogPostQuerySet)
 
 
+def route_to_child_of_type(parent, page_type, request, path_components):
+    """Wagtail's routing of ``path_components`` below ``parent`` when the first is the slug
+    of a child of ``page_type``, with the child read as that type in one query: Wagtail
+    reads the child as a page, then again as its own type, at every level of every
+    page's URL. ``None`` when there is no such child (the caller routes Wagtail's way)."""
+    child = page_type.objects.child_of(parent).filter(slug=path_components[0]).first()
+    if child is None:
+        return None
+    child._cached_parent_obj = parent
+    return child.route(request, path_components[1:])
+
+
 class BlogIndexPage(RoutablePageMixin, Page):
     intro = RichTextField(blank=True, features=["bold", "italic", "link"])
 
@@ -217,15 +229,12 @@ class BlogIndexPage(RoutablePageMixin, Page):
         return BlogPostPage.objects.child_of(self).for_listing()
 
     def route(self, request, path_components):
-        """A post's URL is answered with the post read in one query: Wagtail reads the child
-        page by its slug, then the post again as its own type. This page's own routes
-        (tags, feeds) come first, as with ``RoutablePageMixin``; a path that is neither
-        goes Wagtail's way."""
+        """A post is read as a post in one query (``route_to_child_of_type``). This page's
+        own routes (tags, feeds) come first, as with ``RoutablePageMixin``."""
         if len(path_components) == 1 and not (self.live and self._has_route(path_components)):
-            post = BlogPostPage.objects.child_of(self).filter(slug=path_components[0]).first()
-            if post is not None:
-                post._cached_parent_obj = self
-                return post.route(request, [])
+            routed = route_to_child_of_type(self, BlogPostPage, request, path_components)
+            if routed is not None:
+                return routed
         return super().route(request, path_components)
 
     def _has_route(self, path_components):
