@@ -88,15 +88,17 @@ def grouped_rank(post_id, count):
     )
 
 
+@pytest.mark.parametrize("walk_batch_per_post", [1, 2, 100])
 def test_the_rank_is_the_grouped_one_whatever_the_tags_frequencies(
-    seed_post, blog_index, monkeypatch
+    seed_post, blog_index, monkeypatch, walk_batch_per_post
 ):
     """Thirty posts: a tag on every one, one on most, one on a third, two rare ones, dates
-    shared by several posts, a draft. With "rare" meaning at most three posts and a walk
-    of one post per ranked post a batch, every path of the rank is taken: rare tags read
-    whole, common tags walked over several batches, both merged."""
+    shared by several posts, a draft. With "rare" meaning at most three posts, every path
+    of the rank is taken: rare tags read whole, and posts with common tags alone walked
+    until settled, walked to the end (a batch of 100 a ranked post) or, when a short
+    batch does not settle the rank, grouped."""
     monkeypatch.setattr(related, "RARE_TAG_POSTS", 3)
-    monkeypatch.setattr(related, "WALK_BATCH_PER_POST", 1)
+    monkeypatch.setattr(related, "WALK_BATCH_PER_POST", walk_batch_per_post)
     chance = random.Random(16)
     frequencies = {"everywhere": 1.0, "mostly": 0.7, "a third": 0.33, "rare": 0.1, "rarer": 0.07}
     posts = [seed_post]
