@@ -372,6 +372,8 @@ class BlogPostPage(Page):
 
     def get_context(self, request, *args, comment_form=None, **kwargs):
         context = super().get_context(request, *args, **kwargs)
+        # The image and both renditions in two queries, where reading each rendition when
+        # it is shown took a query and a Redis read and write apiece with the cache empty.
         models.prefetch_related_objects(
             [self],
             models.Prefetch(
