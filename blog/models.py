@@ -34,8 +34,13 @@ from .blocks import ArticleBodyBlock
 from .comments.models import approved_comment_counts, approved_count_subquery
 from .comments.section import comment_section
 from .feeds import PostCommentsFeed, PostsAtomFeed, PostsRssFeed
+from .related import ranked_related_ids
 
 LISTING_IMAGE_SPEC = "fill-640x360"
+#: The renditions of a post's hero image its page shows: the article's (in
+#: templates/blog/blog_post_page.html) and the share image of its <head>
+#: (``seo_tags.SHARE_IMAGE_SPEC``), read together in one query.
+HERO_IMAGE_SPECS = ("width-1200", "fill-1200x630")
 
 
 class ArticleImage(AbstractImage):
@@ -195,6 +200,18 @@ def load_listing_page(page_of_posts):
 BlogPostManager = PageManager.from_queryset(BlogPostQuerySet)
 
 
+def route_to_child_of_type(parent, page_type, request, path_components):
+    """Wagtail's routing of ``path_components`` below ``parent`` when the first is the slug
+    of a child of ``page_type``, with the child read as that type in one query: Wagtail
+    reads the child as a page, then again as its own type, at every level of every
+    page's URL. ``None`` when there is no such child (the caller routes Wagtail's way)."""
+    child = page_type.objects.child_of(parent).filter(slug=path_components[0]).first()
+    if child is None:
+        return None
+    child._cached_parent_obj = parent
+    return child.route(request, path_components[1:])
+
+
 class BlogIndexPage(RoutablePageMixin, Page):
     intro = RichTextField(blank=True, features=["bold", "italic", "link"])
 
@@ -210,6 +227,22 @@ class BlogIndexPage(RoutablePageMixin, Page):
 
     def get_posts(self):
         return BlogPostPage.objects.child_of(self).for_listing()
+
+    def route(self, request, path_components):
+        """A post is read as a post in one query (``route_to_child_of_type``). This page's
+        own routes (tags, feeds) come first, as with ``RoutablePageMixin``."""
+        if len(path_components) == 1 and not (self.live and self._has_route(path_components)):
+            routed = route_to_child_of_type(self, BlogPostPage, request, path_components)
+            if routed is not None:
+                return routed
+        return super().route(request, path_components)
+
+    def _has_route(self, path_components):
+        try:
+            self.resolve_subpage(f"/{'/'.join(path_components)}/")
+        except Http404:
+            return False
+        return True
 
     def paginate(self, request, posts):
         paginator = Paginator(posts, settings.BLOG_POSTS_PER_PAGE)
@@ -339,6 +372,14 @@ class BlogPostPage(Page):
 
     def get_context(self, request, *args, comment_form=None, **kwargs):
         context = super().get_context(request, *args, **kwargs)
+        # The image and both renditions in two queries, where reading each rendition when
+        # it is shown took a query and a Redis read and write apiece with the cache empty.
+        models.prefetch_related_objects(
+            [self],
+            models.Prefetch(
+                "hero_image", queryset=ArticleImage.objects.prefetch_renditions(*HERO_IMAGE_SPECS)
+            ),
+        )
         context.update(comment_section(request, self, form=comment_form))
         return context
 
@@ -350,32 +391,21 @@ class BlogPostPage(Page):
 
     def related_posts(self):
         """Other live, public posts sharing the most tags with this one, newest first among
-        equals (then the highest id), in a fixed number of queries. Tags are read as saved,
-        so a preview shows the posts related by the last saved tags.
+        equals (then the highest id), in a few queries however many posts share a tag. Tags
+        are read as saved, so a preview shows the posts related by the last saved tags.
 
-        The posts are ranked in a narrow query over the tag links of this post's tags
-        (``blogposttag_tag_post_idx`` answers it without the table), grouped by post id and
-        date alone; only the few ranked first are then read as pages. Grouping the pages
-        themselves, by every column, cost 117 ms at 10,000 posts sharing a tag."""
+        The posts are ranked on the tag links alone (``blog.related``), without reading
+        every link of a tag that nearly every post carries; only the few ranked first are
+        then read as pages."""
         wanted = settings.BLOG_RELATED_POSTS
         if self.pk is None or wanted <= 0:
             return []
-        ranked = (
-            BlogPostTag.objects.filter(
-                tag_id__in=BlogPostTag.objects.filter(content_object_id=self.pk).values("tag_id")
-            )
-            .exclude(content_object_id=self.pk)
-            .values("content_object_id")
-            .annotate(shared=models.Count("*"))
-            .order_by("-shared", "-content_object__date", "-content_object_id")
-            .values_list("content_object_id", flat=True)
-        )
         # The rank reads neither the pages' live flag nor view restrictions (each would join
         # a table of every page): a draft or a private post is ranked but not shown, so a
         # few more are read than shown, and more again if they run out.
         related, start, batch = [], 0, wanted + 2
         while len(related) < wanted:
-            ids = list(ranked[start : start + batch])
+            ids = ranked_related_ids(self.pk, start + batch)[start:]
             shown = BlogPostPage.objects.live().public().filter(pk__in=ids).defer_streamfields()
             by_id = {
                 post.pk: post

@@ -42,11 +42,12 @@ def show_awaiting_to_author(request, comment):
 def order_links(post, current):
     """The order control's links: plain GET links, so it works without script, spelled
     as the page cache stores them (no ``sort`` for the default order)."""
+    post_url = post.url
     return [
         {
             "value": value,
             "label": label,
-            "url": f"{post.url}{'' if value == DEFAULT_ORDER else f'?sort={value}'}#comments",
+            "url": f"{post_url}{'' if value == DEFAULT_ORDER else f'?sort={value}'}#comments",
             "current": value == current,
         }
         for value, label in ORDERS.items()

@@ -8,14 +8,16 @@ is reversed once per page and filled in per comment, and each comment's ``<li>``
 from strings, with every reader's string (author names, URLs) escaped; ``body_html`` is
 already sanitized and marked safe when it is stored, so it goes in as it is.
 
-Dates read as Django's ``|date`` filter writes them: the machine-readable one in UTC, the
-one readers see in the current time zone.
+Dates read as Django's ``|date`` filter writes them (``MACHINE_DATE`` in UTC,
+``READER_DATE`` in the current time zone), spelled out here rather than through
+``django.utils.dateformat``, which builds a formatter and walks the format string for
+each date: two dates a comment were half of this module's time on a page of 91.
 """
 
 from datetime import UTC
 
 from django.urls import reverse
-from django.utils.dateformat import format as format_date
+from django.utils.dates import MONTHS
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
@@ -48,11 +50,20 @@ def thread_html(roots, *, max_depth, comments_open):
 
 
 def _machine_date(value):
-    return conditional_escape(format_date(value.astimezone(UTC), MACHINE_DATE))
+    """``value`` as ``|date:MACHINE_DATE`` writes it in UTC."""
+    utc = value.astimezone(UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    )
 
 
 def _reader_date(value):
-    return conditional_escape(format_date(template_localtime(value), READER_DATE))
+    """``value`` as ``|date:READER_DATE`` writes it in the current time zone and language."""
+    local = template_localtime(value)
+    return conditional_escape(
+        f"{local.day} {MONTHS[local.month]} {local.year:04d} at {local.hour:02d}:{local.minute:02d}"
+    )
 
 
 class _CommentRenderer:

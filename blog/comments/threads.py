@@ -24,8 +24,10 @@ from math import ceil
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
+    BooleanField,
     CharField,
     Exists,
+    F,
     Func,
     IntegerField,
     OuterRef,
@@ -153,12 +155,30 @@ def approved_total(post_id):
     return Comment.objects.approved().filter(post_id=post_id).count()
 
 
+class WithinRanges(Func):
+    """``expression`` in any of ``ranges`` (``(start, end)``, the end excluded): the SQL a
+    ``Q`` of two lookups per range writes, ``(x >= start AND x < end) OR …``, without
+    Django resolving two lookups per range (fifty threads on a page: 3 ms of CPU)."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, expression, ranges):
+        super().__init__(expression)
+        self.ranges = list(ranges)
+
+    def as_sql(self, compiler, connection):
+        if not self.ranges:
+            return "(1 = 0)", []
+        column, params = compiler.compile(self.source_expressions[0])
+        tests = " OR ".join(f"({column} >= %s AND {column} < %s)" for _ in self.ranges)
+        return f"({tests})", [*params, *(bound for pair in self.ranges for bound in pair)]
+
+
 def approved_in_threads(post_id, root_paths):
     """The approved comments of the threads under ``root_paths``, in reading order: one
     ``comment_thread_idx`` range per thread."""
-    ranges = Q()
-    for path in root_paths:
-        ranges |= Q(thread_path__gte=path, thread_path__lt=thread_end(path))
+    ranges = WithinRanges(F("thread_path"), [(path, thread_end(path)) for path in root_paths])
     return (
         Comment.objects.approved()
         .filter(ranges, post_id=post_id)

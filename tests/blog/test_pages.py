@@ -8,6 +8,9 @@ from django.test.utils import CaptureQueriesContext
 import pytest
 from bs4 import BeautifulSoup
 
+from blog.models import BlogPostPage
+from tests.conftest import build_post
+
 
 def titles(response):
     html = BeautifulSoup(response.content, "html.parser")
@@ -104,7 +107,9 @@ def test_post_page_queries_do_not_grow_with_blocks(
     with CaptureQueriesContext(connection) as seed_queries:
         client.get(seed_post.url)
     seed_query_count = len(seed_queries)
-    # The article, its comments, related posts and the head (feed links, share image).
+    # The article (routed to in four queries, its hero image's two renditions read with
+    # the image), its comments, related posts (which tags are common, then the rank) and
+    # the head (feed links, share image).
     assert seed_query_count <= 17
     body = list(seed_post.body.raw_data) * 6
     seed_post.body = body
@@ -170,3 +175,47 @@ def test_listings_write_no_rendition_to_the_cache(
     assert response.status_code == 200
     assert 'src="/media/images/' in response.content.decode()
     assert not [key for key in writes if "wagtail-rendition" in key]
+
+
+def test_a_post_is_routed_to_with_one_query_a_page_on_the_way(
+    seed_post, rf, django_assert_num_queries
+):
+    """The site, the home page, then the blog index and the post each read as its own type
+    at once (Wagtail's routing reads each as a page, then again as its type)."""
+    from wagtail.models import Page
+
+    request = rf.get(seed_post.url)
+    with django_assert_num_queries(4):
+        routed = Page.find_for_request(request, seed_post.url)
+
+    assert type(routed) is BlogPostPage and routed.pk == seed_post.pk
+    assert routed.get_parent().specific == seed_post.get_parent().specific
+
+
+def test_the_blog_index_routes_keep_their_paths_and_drafts_stay_hidden(
+    seed_post, blog_index, client
+):
+    draft = build_post(blog_index, 1)
+    draft.unpublish()
+
+    assert client.get(seed_post.url).status_code == 200
+    assert client.get(draft.url or f"{blog_index.url}{draft.slug}/").status_code == 404
+    assert client.get(f"{blog_index.url}no-such-post/").status_code == 404
+    assert client.get(f"{blog_index.url}feed/rss/").status_code == 200
+    assert client.get(f"{blog_index.url}tags/dry-needling/").status_code == 200
+
+
+def test_the_hero_images_renditions_are_read_in_one_query(seed_post, client, uncached_pages):
+    """The article's image and the share image of the head, both made on the first view,
+    are read together afterwards, without the rendition cache (emptied as after a deploy)."""
+    assert seed_post.hero_image_id
+    client.get(seed_post.url)
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(seed_post.url)
+
+    renditions = [q for q in queries if 'FROM "blog_articleimagerendition"' in q["sql"]]
+    assert len(renditions) == 1
+    html = BeautifulSoup(response.content, "html.parser")
+    assert html.select_one(".post__hero img")["width"] == "1200"
+    assert html.select_one('meta[property="og:image:width"]')["content"] == "1200"

@@ -384,3 +384,14 @@ def test_a_page_read_from_the_end_walks_the_roots_index_the_other_way(seed_post,
         assert "comment_roots_idx" in plan
         assert "Sort" not in plan, "the index gives the order both ways"
     assert ("Backward" in forwards) != ("Backward" in backwards)
+
+
+def test_the_threads_ranges_hold_their_comments_and_nothing_else(seed_post):
+    roots = bulk_threads(seed_post, 4)
+    chosen = [roots[0].thread_path, roots[2].thread_path]
+
+    shown = list(approved_in_threads(seed_post.pk, chosen).values_list("thread_path", flat=True))
+    assert shown and all(path.split("/")[0] in set(chosen) for path in shown)
+    assert len(shown) == 2 * 3, "each root with its two replies"
+    assert shown == sorted(shown)
+    assert list(approved_in_threads(seed_post.pk, [])) == []
