@@ -137,11 +137,11 @@ def unpinned_roots(post_id, order=DEFAULT_ORDER, *, with_reply_counts=False):
     root's approved replies in the same query (an index-only range per root), and so
     does ``with_reply_counts``, which selects them as ``reply_count``."""
     roots = visible_roots(post_id).exclude(status=Comment.Status.APPROVED, pinned_at__isnull=False)
-    reply_count = _count_of(approved_replies_of_outer(post_id))
+    # Made only when used: the date orders of a page of threads do without it.
     if with_reply_counts:
-        roots = roots.annotate(reply_count=reply_count)
+        roots = roots.annotate(reply_count=_count_of(approved_replies_of_outer(post_id)))
     elif order == MOST_REPLIES:
-        roots = roots.alias(reply_count=reply_count)
+        roots = roots.alias(reply_count=_count_of(approved_replies_of_outer(post_id)))
     return roots.order_by(*ROOT_ORDERINGS[order])
 
 
