@@ -123,11 +123,44 @@ def _count_of(queryset):
     )
 
 
+class HasApprovedReply(Func):
+    """Whether the comment has an approved reply at any depth, among the comments of post
+    ``post_id``: ``Exists(approved_replies_of_outer(post_id))`` written as the SQL it
+    compiles to. Django resolving and compiling that subquery (its thread end is seven
+    nested expressions) took about 0.9 ms of CPU in each query of a page of threads."""
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, post_id):
+        super().__init__(F("thread_path"), F("id"))
+        self.post_id = post_id
+
+    def as_sql(self, compiler, connection):
+        path, path_params = compiler.compile(self.source_expressions[0])
+        pk, pk_params = compiler.compile(self.source_expressions[1])
+        table = connection.ops.quote_name(Comment._meta.db_table)
+        width = int(PATH_SEGMENT_WIDTH)
+        end = (
+            f"(SUBSTR({path}, 1, LENGTH({path}) - {width})"
+            f" || LPAD(CAST({pk} + 1 AS VARCHAR), {width}, '0'))"
+        )
+        # The table is the model's own; every value is a parameter.
+        sql = (
+            f"EXISTS(SELECT 1 FROM {table} reply WHERE reply.status = %s"  # noqa: S608
+            f" AND reply.post_id = %s AND reply.thread_path > {path}"
+            f" AND reply.thread_path < {end})"
+        )
+        params = [Comment.Status.APPROVED.value, self.post_id]
+        params += [*path_params, *path_params, *path_params, *pk_params]
+        return sql, params
+
+
 def visible_roots(post_id):
     """Top-level comments readers see: approved ones, and removed ones that still have an
     approved reply somewhere below (shown as a tombstone)."""
     return Comment.objects.filter(post_id=post_id, parent__isnull=True).filter(
-        Q(status=Comment.Status.APPROVED) | Exists(approved_replies_of_outer(post_id))
+        Q(status=Comment.Status.APPROVED) | HasApprovedReply(post_id)
     )
 
 

@@ -295,7 +295,11 @@ def test_json_ld_lists_the_authors_in_byline_order_read_once(seed_post, client, 
     (the JSON-LD read them again, through the many-to-many, in no stated order)."""
     physio = Author.objects.create(name="Dana Physio", credentials="PT, DPT")
     doctor = Author.objects.create(name="Sam Doctor")
-    seed_post.author_links = [BlogPostAuthor(author=doctor), BlogPostAuthor(author=physio)]
+    # Listed after the author created first: an order of ids would differ.
+    seed_post.author_links = [
+        BlogPostAuthor(author=doctor, sort_order=0),
+        BlogPostAuthor(author=physio, sort_order=1),
+    ]
     seed_post.save_revision().publish()
 
     with CaptureQueriesContext(connection) as queries:
