@@ -20,6 +20,7 @@ from blog.comments.sanitize import sanitize_comment
 from blog.comments.sorting import MOST_REPLIES, NEWEST, OLDEST, ORDERS, flatten
 from blog.comments.threads import (
     HasApprovedReply,
+    ThreadComment,
     ThreadListing,
     approved_in_threads,
     approved_replies_of_outer,
@@ -82,7 +83,8 @@ def every_page(post, order):
 
 
 class LoadedComments:
-    """Counts the comment rows turned into objects (what grew with the post before)."""
+    """Counts the comment rows turned into objects, model instances or a page's
+    ``ThreadComment`` rows (what grew with the post before)."""
 
     def __init__(self, monkeypatch):
         self.count = 0
@@ -92,7 +94,12 @@ class LoadedComments:
             self.count += 1
             return original(cls, db, field_names, values)
 
+        def counted_row(*values):
+            self.count += 1
+            return ThreadComment(*values)
+
         monkeypatch.setattr(Comment, "from_db", classmethod(counted))
+        monkeypatch.setattr("blog.comments.threads.ThreadComment", counted_row)
 
 
 @pytest.mark.parametrize("order", ORDERS)
