@@ -15,7 +15,7 @@ from blog.comments.thread_html import (
     MACHINE_DATE,
     READER_DATE,
     _machine_date,
-    _reader_date,
+    _ReaderDates,
     thread_html,
 )
 from blog.comments.threads import threads_of, unpinned_roots
@@ -41,9 +41,10 @@ def moments():
 @pytest.mark.parametrize("language", ["en", "de", "fr"])
 def test_dates_read_as_the_date_filter_writes_them(zone, language):
     with timezone.override(zone), translation.override(language):
+        reader_date = _ReaderDates()
         for moment in moments():
             assert _machine_date(moment) == format_date(moment.astimezone(UTC), MACHINE_DATE)
-            assert _reader_date(moment) == format_date(template_localtime(moment), READER_DATE)
+            assert reader_date(moment) == format_date(template_localtime(moment), READER_DATE)
 
 
 @pytest.mark.django_db
