@@ -82,7 +82,7 @@ def article_structured_data(post, canonical_url, root_url, image=None):
             "name": author.name,
             **({"honorificSuffix": author.credentials} if author.credentials else {}),
         }
-        for author in post.authors.all()
+        for author in post.byline_authors
     ]
     modified = post.last_published_at or post.latest_revision_created_at
     data = {

@@ -79,7 +79,12 @@ def current_versions(scopes):
     for key in keys:
         if key not in found:
             # add() rather than set(): another worker may have just created the version.
-            cache.add(key, uuid.uuid4().hex, None)
+            # When ours was stored it is the version, with no second round trip to read it
+            # back (an emptied cache made three per scope: a cold post page paid ten).
+            created = uuid.uuid4().hex
+            if cache.add(key, created, None):
+                found[key] = created
+                continue
             # None: the cache does not answer (cms.redis_cache). A version of this request's
             # own matches nothing stored, here or in any worker's memory: served uncached.
             found[key] = cache.get(key) or uuid.uuid4().hex

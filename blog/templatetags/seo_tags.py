@@ -71,8 +71,9 @@ def page_meta(context):
         type="website",
     )
     if isinstance(page, BlogPostPage):
-        # The article template lists the same authors and tags: fetch them once for both.
-        prefetch_related_objects([page], "authors", "tags")
+        # The article template lists the same tags: fetch them once for both. (The authors
+        # are read once through ``byline_authors``, in the byline's order.)
+        prefetch_related_objects([page], "tags")
         meta.update(
             type="article",
             published_time=page.date.isoformat(),

@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 from defusedxml import ElementTree
 from PIL import Image
 
-from blog.models import Author
+from blog.models import Author, BlogPostAuthor
 from blog.structured_data import json_ld_script
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -288,6 +288,27 @@ def test_authors_show_on_the_post_in_json_ld_and_in_the_feed(seed_post, client):
     assert "Sam Doctor" in [author["name"] for author in authors]
     feed = client.get("/blog/feed/rss/").content.decode()
     assert "Dana Physio, Sam Doctor" in feed
+
+
+def test_json_ld_lists_the_authors_in_byline_order_read_once(seed_post, client, uncached_pages):
+    """The byline and the JSON-LD list the authors in the editor's order, from one query
+    (the JSON-LD read them again, through the many-to-many, in no stated order)."""
+    physio = Author.objects.create(name="Dana Physio", credentials="PT, DPT")
+    doctor = Author.objects.create(name="Sam Doctor")
+    # Listed after the author created first: an order of ids would differ.
+    seed_post.author_links = [
+        BlogPostAuthor(author=doctor, sort_order=0),
+        BlogPostAuthor(author=physio, sort_order=1),
+    ]
+    seed_post.save_revision().publish()
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(SEED_URL)
+
+    byline = BeautifulSoup(page.content, "html.parser").select_one(".post__authors")
+    assert " ".join(byline.get_text().split()) == "By Sam Doctor, Dana Physio, PT, DPT"
+    assert [author["name"] for author in json_ld(page)["author"]] == ["Sam Doctor", "Dana Physio"]
+    assert len([q for q in queries.captured_queries if '"blog_author"' in q["sql"]]) == 1
 
 
 @pytest.mark.parametrize("url", ["/sitemap-pages.xml", "/blog/feed/rss/", "/blog/feed/atom/"])

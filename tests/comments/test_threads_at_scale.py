@@ -8,6 +8,7 @@ tombstone roots, pins on later pages, ties, the last page, an empty post."""
 import datetime
 
 from django.db import connection
+from django.db.models import Exists
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -18,14 +19,18 @@ from blog.comments.models import Comment
 from blog.comments.sanitize import sanitize_comment
 from blog.comments.sorting import MOST_REPLIES, NEWEST, OLDEST, ORDERS, flatten
 from blog.comments.threads import (
+    HasApprovedReply,
+    ThreadComment,
     ThreadListing,
     approved_in_threads,
+    approved_replies_of_outer,
     comment_url,
     thread_end,
     thread_page,
     unpinned_roots,
 )
 from tests.comments.conftest import make_comment
+from tests.conftest import build_post
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -78,7 +83,8 @@ def every_page(post, order):
 
 
 class LoadedComments:
-    """Counts the comment rows turned into objects (what grew with the post before)."""
+    """Counts the comment rows turned into objects, model instances or a page's
+    ``ThreadComment`` rows (what grew with the post before)."""
 
     def __init__(self, monkeypatch):
         self.count = 0
@@ -88,7 +94,12 @@ class LoadedComments:
             self.count += 1
             return original(cls, db, field_names, values)
 
+        def counted_row(*values):
+            self.count += 1
+            return ThreadComment(*values)
+
         monkeypatch.setattr(Comment, "from_db", classmethod(counted))
+        monkeypatch.setattr("blog.comments.threads.ThreadComment", counted_row)
 
 
 @pytest.mark.parametrize("order", ORDERS)
@@ -395,3 +406,29 @@ def test_the_threads_ranges_hold_their_comments_and_nothing_else(seed_post):
     assert len(shown) == 2 * 3, "each root with its two replies"
     assert shown == sorted(shown)
     assert list(approved_in_threads(seed_post.pk, [])) == []
+
+
+def test_the_written_reply_test_finds_what_the_subquery_finds(seed_post, blog_index):
+    """``HasApprovedReply`` (its SQL written out) and ``Exists(approved_replies_of_outer())``
+    agree on every comment: approved replies at any depth, in the post's own threads
+    only, past roots whose ids gain a digit (9 to 10: the thread end's carry)."""
+    other_post = build_post(blog_index, 1)
+    trashed, approved = Comment.Status.TRASH, Comment.Status.APPROVED
+    for number in range(12):
+        root = make_comment(seed_post, status=trashed)
+        middle = make_comment(seed_post, status=trashed, parent=root)
+        if number % 3 == 0:
+            make_comment(seed_post, status=approved, parent=middle)
+        elif number % 3 == 1:
+            make_comment(seed_post, status=Comment.Status.PENDING, parent=middle)
+        make_comment(other_post, status=approved)
+    make_comment(seed_post, status=approved, parent=make_comment(seed_post, status=approved))
+
+    found = {}
+    for post in (seed_post, other_post):
+        comments = Comment.objects.filter(post=post).order_by("pk")
+        found[post] = list(comments.filter(HasApprovedReply(post.pk)).values_list("pk", flat=True))
+        subquery = Exists(approved_replies_of_outer(post.pk))
+        assert found[post] == list(comments.filter(subquery).values_list("pk", flat=True))
+    assert len(found[seed_post]) == 4 * 2 + 1, "four trashed roots and their middles, one root"
+    assert found[other_post] == []
