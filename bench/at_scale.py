@@ -80,9 +80,10 @@ def configure(args):
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    import django
+    # The application loaded as gunicorn's workers load it, its long-lived objects frozen
+    # out of the garbage collector's way (cms/wsgi.py).
+    import cms.wsgi  # noqa: F401
 
-    django.setup()
     return database_url
 
 
