@@ -37,10 +37,11 @@ from .feeds import PostCommentsFeed, PostsAtomFeed, PostsRssFeed
 from .related import ranked_related_ids
 
 LISTING_IMAGE_SPEC = "fill-640x360"
+#: The share image of a post's <head> (``seo_tags``: Open Graph and Twitter cards).
+SHARE_IMAGE_SPEC = "fill-1200x630"
 #: The renditions of a post's hero image its page shows: the article's (in
-#: templates/blog/blog_post_page.html) and the share image of its <head>
-#: (``seo_tags.SHARE_IMAGE_SPEC``), read together in one query.
-HERO_IMAGE_SPECS = ("width-1200", "fill-1200x630")
+#: templates/blog/blog_post_page.html) and the share image, read together in one query.
+HERO_IMAGE_SPECS = ("width-1200", SHARE_IMAGE_SPEC)
 
 
 class ArticleImage(AbstractImage):

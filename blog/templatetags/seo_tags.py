@@ -17,12 +17,11 @@ from django.utils.html import strip_tags
 from wagtail.models import Page
 
 from blog.feeds import absolute_url
-from blog.models import BlogIndexPage, BlogPostPage
+from blog.models import SHARE_IMAGE_SPEC, BlogIndexPage, BlogPostPage
 from blog.structured_data import article_structured_data, json_ld_script
 
 register = template.Library()
 
-SHARE_IMAGE_SPEC = "fill-1200x630"
 DESCRIPTION_WORDS = 40
 
 
