@@ -11,6 +11,7 @@ from blog.comments import notify, post_lookup
 from blog.models import BlogIndexPage, BlogPostPage
 from blog.seed import load_seed_content
 from cms.api_cache import recent_responses
+from tests.sqlite_turns import sqlite_cursors_taking_turns
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +30,14 @@ def empty_cache():
     recent_responses.clear()
     post_lookup.forget()
     notify.forget_queued_sweep()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server, its request threads taking turns on the shared
+    in-memory SQLite connection (tests/sqlite_turns.py says why)."""
+    with sqlite_cursors_taking_turns():
+        yield live_server
 
 
 @pytest.fixture
