@@ -14,6 +14,7 @@ apps may have stored; a new revision is published only when something changed.
 """
 
 import datetime
+import functools
 import io
 import uuid
 from urllib.parse import urlsplit
@@ -331,6 +332,13 @@ def stream_data(slug, blocks):
 
 def placeholder_image_file(width=1600, height=900):
     """The real photo cannot be downloaded here; a calm two-tone placeholder stands in."""
+    return ImageFile(io.BytesIO(placeholder_png(width, height)), name=HERO_IMAGE["filename"])
+
+
+@functools.cache
+def placeholder_png(width, height):
+    """The same picture every time: drawn and compressed once per process, not at every
+    load (about 50 ms; the test suite loads the seed in most of its tests)."""
     picture = PILImage.new("RGB", (width, height), (222, 232, 238))
     draw = ImageDraw.Draw(picture)
     for y in range(height):
@@ -341,8 +349,7 @@ def placeholder_image_file(width=1600, height=900):
         draw.line([(x, top), (x + 30, top + height // 3)], fill=(245, 245, 245), width=6)
     buffer = io.BytesIO()
     picture.save(buffer, format="PNG", optimize=True)
-    buffer.seek(0)
-    return ImageFile(buffer, name=HERO_IMAGE["filename"])
+    return buffer.getvalue()
 
 
 def ensure_hero_image():
