@@ -4,11 +4,12 @@ One in-memory SQLite connection shared by the live server's request threads, use
 The test database lives in memory, so Django's live server hands the test's own connection
 to every request thread (no other connection could see it). CPython's ``sqlite3`` runs a
 statement without the GIL, holding SQLite's connection mutex, and calls back into Python,
-needing the GIL, for the functions Django registers (``RPAD``, ``REPEAT``,
+needing the GIL, for the functions Django registers (``LPAD``, ``REPEAT``,
 ``django_date_trunc``...); meanwhile it binds parameters and reads columns with the GIL held,
 taking that same mutex. Two threads on one connection can each hold what the other waits
-for, and the browser test hangs until pytest-timeout fails it: CI saw two request threads
-of ``/api/v3/comments/`` stuck in ``SQLiteCursorWrapper.execute``. Taking one lock around
+for, and the browser test hangs with the GIL held, where not even pytest-timeout can stop
+it: CI saw two request threads of ``/api/v3/comments/`` stuck in
+``SQLiteCursorWrapper.execute``. Taking one lock around
 every cursor call, which releases the GIL while it waits, lets them take turns instead.
 """
 
